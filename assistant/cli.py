@@ -1,0 +1,332 @@
+"""The ``assistant`` command line: ingest, search, ask, batch, eval, ui, info, docs, show."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from .config import Settings, load_settings
+from .errors import AssistantError
+
+app = typer.Typer(
+    help="Standards-drafting knowledge assistant: clause-level answers from Chinese standards, "
+    "laws and policy texts, with citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _errors(fn: F) -> F:
+    """Turn domain errors into one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        try:
+            return fn(*a, **kw)
+        except AssistantError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
+    base: Settings = ctx.obj
+    return base.with_overrides(**overrides)
+
+
+def _echo_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@app.callback()
+@_errors
+def _main(
+    ctx: typer.Context,
+    index: Path = typer.Option(None, "--index", help="index directory [env ASSISTANT_INDEX; default ./index]"),
+    embed_model: str = typer.Option(None, "--embed-model", help="embedder [env ASSISTANT_EMBED_MODEL]"),
+) -> None:
+    ctx.obj = load_settings(index=index, embed_model=embed_model)
+
+
+# ---------------------------------------------------------------- filters
+def _filters(kind: list[str] | None, category: list[str] | None, current_only: bool,
+             doc: list[str] | None, status: list[str] | None = None) -> Any:
+    from .retrieve import Filters
+
+    return Filters(kinds=kind or None, categories=category or None, current_only=current_only,
+                   docs=doc or None, statuses=status or None)
+
+
+KIND = typer.Option(None, "--kind", help="standard / law / policy / other (repeatable)")
+CATEGORY = typer.Option(None, "--category", help="national/industry/local/group/enterprise, or a law level (repeatable)")
+CURRENT = typer.Option(False, "--current-only", help="leave out withdrawn and superseded versions")
+DOC = typer.Option(None, "--doc", help="only this document (path as listed by 'assistant docs'; repeatable)")
+STATUS = typer.Option(None, "--status", help="only this status, e.g. 现行 or 有效 (repeatable)")
+JSON = typer.Option(False, "--json", help="machine-readable JSON output")
+
+
+# ---------------------------------------------------------------- ingest
+@app.command()
+@_errors
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="files or folders to index"),
+    catalog: Path = typer.Option(None, "--catalog", help="CSV of metadata (path or number → title, status, dates, replaced_by); "
+                                 "a catalog.csv inside a folder is used automatically"),
+    prune: bool = typer.Option(False, "--prune", help="remove indexed documents whose files are gone"),
+    no_embed: bool = typer.Option(False, "--no-embed", help="parse and keyword-index only; embed later"),
+    as_json: bool = JSON,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+) -> None:
+    """Index documents (PDF, DOCX, TXT, MD, HTML): unchanged files are skipped."""
+    from .ingest import ingest as run
+
+    s = _settings(ctx)
+
+    def show(fr: Any) -> None:
+        if fr.status == "failed" and not as_json:
+            typer.echo(f"failed: {fr.reason}", err=True)
+
+    report = run(paths, s, catalog=catalog, prune=prune, progress=not (quiet or as_json),
+                 embed=not no_embed, on_file=show)
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        typer.echo(report.summary())
+    if report.failed:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- search
+@app.command()
+@_errors
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="question, keywords, or a reference such as 'GB/T 1.1 8.6'"),
+    k: int = typer.Option(10, "-k", "--top-k", help="number of hits"),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid / bm25 / dense"),
+    kind: list[str] = KIND, category: list[str] = CATEGORY, current_only: bool = CURRENT,
+    doc: list[str] = DOC, status: list[str] = STATUS, as_json: bool = JSON,
+) -> None:
+    """Find the clauses that best match a query."""
+    from .service import Assistant
+
+    a = Assistant(_settings(ctx))
+    hits = a.search(query, k, _filters(kind, category, current_only, doc, status), mode)
+    if as_json:
+        for h in hits:
+            _echo_json(h.to_json())
+        return
+    if not hits:
+        typer.echo("no matching clauses")
+    for h in hits:
+        c = h.chunk
+        name = " ".join(x for x in (c.std_no, c.title) if x) or c.doc
+        flags = f" [{c.status}]" if c.status and c.status != "未知" else ""
+        if h.superseded:
+            flags += f" [旧版本，现行：{h.replaced_by}]" if h.replaced_by else " [旧版本]"
+        typer.echo(f"{h.rank:>2}. {h.score:.3f}  {name}  {c.clause}{flags}")
+        if c.heading:
+            typer.echo(f"    {c.heading}" + (f"  (p. {c.page})" if c.page else ""))
+        first = " ".join(c.text.split())[:160]
+        typer.echo(f"    {first}")
+
+
+# ---------------------------------------------------------------- ask
+@app.command()
+@_errors
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="the question, in Chinese or English"),
+    mode: str = typer.Option(None, "--mode", help="extractive (default, offline) / openai / llamacpp"),
+    k: int = typer.Option(None, "-k", "--top-k", help="clauses retrieved as evidence"),
+    kind: list[str] = KIND, category: list[str] = CATEGORY, current_only: bool = CURRENT,
+    doc: list[str] = DOC, as_json: bool = JSON,
+) -> None:
+    """Answer a question from the indexed documents, citing clauses."""
+    from .cite import format_sources
+    from .service import Assistant
+
+    s = _settings(ctx, answer_mode=mode, top_k=k)
+    a = Assistant(s)
+    ans = a.ask(question, filters=_filters(kind, category, current_only, doc))
+    if as_json:
+        _echo_json(ans.to_json())
+        return
+    typer.echo(ans.answer)
+    for f in ans.flags:
+        typer.echo(f"! {f}", err=True)
+    if ans.citations:
+        typer.echo("")
+        typer.echo(format_sources(ans.citations))
+
+
+# ---------------------------------------------------------------- batch
+@app.command()
+@_errors
+def batch(
+    ctx: typer.Context,
+    input: Path = typer.Argument(..., help="questions: JSONL {id, question}, CSV (id,question) or text, one a line"),
+    output: Path = typer.Option(None, "-o", "--output", help="answers file (default: INPUT stem + .answers.jsonl); "
+                                "ids already in it are skipped, so a run can be resumed"),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv"),
+    workers: int = typer.Option(1, "--workers", help="questions answered concurrently (for LLM modes)"),
+    mode: str = typer.Option(None, "--mode", help="extractive / openai / llamacpp"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Answer a file of questions; resumable."""
+    from .batch import run_batch
+    from .service import Assistant
+
+    s = _settings(ctx, answer_mode=mode)
+    a = Assistant(s)
+    out = output or input.with_name(input.stem + f".answers.{fmt}")
+    report = run_batch(input, out, lambda: a.answerer(), fmt=fmt, workers=workers, progress=not quiet)
+    typer.echo(f"{report}  → {out}")
+
+
+# ---------------------------------------------------------------- eval
+@app.command("eval")
+@_errors
+def eval_(
+    ctx: typer.Context,
+    datasets: list[Path] = typer.Argument(None, help="JSONL datasets (default: eval/datasets/manifest.toml)"),
+    corpus: Path = typer.Option(None, "--corpus", help="ingest this folder into a cached index and evaluate on it"),
+    out: Path = typer.Option(None, "--out", help="where qrels, runs, metrics.json and report.md go"),
+    baselines: bool = typer.Option(False, "--baselines", help="also run BM25-only, dense-only and LlamaIndex's default recipe"),
+    compare: Path = typer.Option(None, "--compare", help="a previous run folder: list regressions"),
+    limit: int = typer.Option(None, "--limit", help="only the first N questions of each dataset"),
+    answers: bool = typer.Option(True, "--answers/--no-answers", help="also evaluate answers and citations"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Evaluate retrieval and answers (TREC qrels/runs, metrics.json, report.md)."""
+    from .evaluate import run_eval
+
+    s = _settings(ctx)
+    result = run_eval(list(datasets or []), s, corpus=corpus, out=out, baselines=baselines,
+                      compare=compare, limit=limit, answers=answers, progress=not quiet)
+    typer.echo(f"report: {result.get('out', out)}/report.md")
+    if result.get("violations"):
+        for v in result["violations"]:
+            typer.echo(f"below threshold: {v}", err=True)
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- ui
+@app.command()
+@_errors
+def ui(
+    ctx: typer.Context,
+    host: str = typer.Option(None, "--host", help="address to bind [default 127.0.0.1]"),
+    port: int = typer.Option(None, "--port", help="port [default 7860]"),
+) -> None:
+    """Open the browser chat (Gradio) on the index."""
+    from ui.app import launch
+
+    launch(_settings(ctx, host=host, port=port))
+
+
+# ---------------------------------------------------------------- info / docs / show
+@app.command()
+@_errors
+def info(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Show the index location, manifest, counts and models."""
+    from .index import Index
+
+    s = _settings(ctx)
+    idx = Index.open(s)
+    data = {"index": str(idx.path), "manifest": idx.manifest, "stats": idx.stats(),
+            "settings": {"embed_model": s.embed_model, "answer_mode": s.answer_mode,
+                         "reranker": s.reranker or None, "llm_base_url": s.llm_base_url or None,
+                         "llm_model": s.llm_model or None, "fusion": s.fusion}}
+    if as_json:
+        _echo_json(data)
+        return
+    m, st = idx.manifest, data["stats"]
+    emb = m.get("embedder", {})
+    typer.echo(f"index:      {idx.path.resolve()}")
+    typer.echo(f"embedder:   {emb.get('id')} (dim {emb.get('dim')})")
+    typer.echo(f"chunker:    v{m.get('chunker_version')}   tokenizer: {m.get('tokenizer')}")
+    typer.echo(f"documents:  {st['documents']}")
+    typer.echo(f"chunks:     {st['chunks']} ({st['embedded']} embedded)")
+    typer.echo(f"size:       {st['size_bytes'] / 1e6:.1f} MB")
+    typer.echo(f"created:    {m.get('created')}   updated: {m.get('updated')}")
+    typer.echo(f"answers:    {s.answer_mode}" + (f" via {s.llm_base_url}" if s.llm_base_url else ""))
+    typer.echo(f"reranker:   {s.reranker or 'none'}")
+
+
+@app.command()
+@_errors
+def docs(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """List the indexed documents with their metadata."""
+    from .index import Index
+
+    idx = Index.open(_settings(ctx))
+    rows = sorted(idx.documents().values(), key=lambda d: d.meta.doc)
+    if as_json:
+        for d in rows:
+            _echo_json({**d.meta.to_dict(), "chunks": d.n_chunks})
+        return
+    for d in rows:
+        m = d.meta
+        name = " ".join(x for x in (m.std_no, m.title) if x)
+        dates = "/".join(x for x in (m.issued, m.effective) if x)
+        typer.echo(f"{m.doc}\t{name}\t{m.kind}\t{m.status}\t{dates}\t{d.n_chunks} chunks")
+
+
+@app.command()
+@_errors
+def show(
+    ctx: typer.Context,
+    doc: str = typer.Argument(..., help="document path as listed by 'assistant docs'"),
+    clause: str = typer.Argument(None, help="clause label, e.g. 8.6, 第十条, 附录A"),
+    as_json: bool = JSON,
+) -> None:
+    """Print a document's outline, or one clause in full."""
+    from .service import Assistant
+
+    a = Assistant(_settings(ctx))
+    if doc not in a.index.documents():
+        raise AssistantError(f"{doc}: not in the index; see 'assistant docs'")
+    chunks = a.clause(doc, clause)
+    if clause and not chunks:
+        raise AssistantError(f"{doc} has no clause '{clause}'; run 'assistant show {doc}' for its outline")
+    if as_json:
+        for c in chunks:
+            _echo_json(c.to_dict())
+        return
+    if clause:
+        c0 = chunks[0]
+        typer.echo(f"{c0.std_no or c0.title} {c0.clause}   {c0.heading}" + (f"   p. {c0.page}" if c0.page else ""))
+        typer.echo("\n".join(c.text for c in chunks))
+        return
+    for c in chunks:
+        if c.part <= 1:
+            first = " ".join(c.text.split())[:60]
+            typer.echo(f"{c.clause:<14} {first}")
+
+
+def main() -> None:
+    try:
+        app()
+    except AssistantError as e:  # raised before a command's own handler (e.g. bad env)
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

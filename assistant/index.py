@@ -1,0 +1,424 @@
+"""The persistent index: documents and chunks (SQLite), vectors (Chroma through llama-index),
+keyword index (bm25s) and a self-describing manifest.
+
+Layout of ``settings.index``::
+
+    manifest.json   embedder id and dimension, chunker/tokenizer versions, counts, times
+    chunks.sqlite   documents (metadata, content hash) and chunks (text, tokens, embedded?)
+    chroma/         the Chroma collection "chunks" (one vector per chunk, cosine space)
+    bm25/           bm25s matrices + the chunk ids in matrix order + the generation built
+
+SQLite is the source of truth and every change to it is one transaction, so a kill -9 at
+any point leaves an index that opens: chunks without vectors are simply found by keyword
+only until the next ``ingest`` embeds them; a keyword index older than the chunk table is
+rebuilt from the stored tokens when opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import Settings
+from .errors import IndexMismatch, IndexMissing
+from .records import Chunk, DocMeta
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+COLLECTION = "chunks"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL,
+    chunker TEXT NOT NULL,
+    source TEXT NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    doc TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    clause TEXT NOT NULL,
+    data TEXT NOT NULL,
+    passage TEXT NOT NULL,
+    tokens TEXT NOT NULL,
+    embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc, ordinal);
+CREATE INDEX IF NOT EXISTS chunks_clause ON chunks(clause);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY);
+"""
+
+
+@dataclass
+class DocInfo:
+    meta: DocMeta
+    n_chunks: int
+    ingested_at: float
+
+
+def _chunk_from_row(data: str) -> Chunk:
+    return Chunk(**json.loads(data))
+
+
+class Index:
+    """One index directory. Cheap to open; vectors and BM25 load on first use."""
+
+    def __init__(self, settings: Settings, path: Path, manifest: dict[str, Any]) -> None:
+        self.settings = settings
+        self.path = path
+        self.manifest = manifest
+        self._db = sqlite3.connect(path / "chunks.sqlite", check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.RLock()
+        self._store: Any = None
+        self._bm25: Any = None
+        self._bm25_ids: list[str] = []
+        self._bm25_gen = -1
+        self._docs_cache: dict[str, DocInfo] | None = None
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, settings: Settings, create: bool = False, embedder_id: str = "",
+             dim: int = 0) -> Index:
+        """Open the index at ``settings.index``.
+
+        With ``create`` a missing index is made for the given embedder; an existing one
+        built with another embedder is refused (vectors of two models cannot be mixed).
+        """
+        from .chunk import CHUNKER_VERSION
+        from .tokenize import TOKENIZER_VERSION
+
+        path = Path(settings.index)
+        mpath = path / MANIFEST
+        if mpath.exists():
+            try:
+                manifest = json.loads(mpath.read_text("utf-8"))
+            except (OSError, ValueError) as e:
+                raise IndexMismatch(
+                    f"{mpath} is unreadable ({e}); rebuild with: rm -rf {path} && assistant ingest corpus/"
+                ) from None
+            built = manifest.get("embedder", {})
+            if embedder_id and built.get("id") != embedder_id:
+                raise IndexMismatch(
+                    f"{path} was built with embedder '{built.get('id')}' (dim {built.get('dim')}), "
+                    f"but '{embedder_id}' is configured. Set ASSISTANT_EMBED_MODEL="
+                    f"{built.get('model', built.get('id'))} or rebuild: rm -rf {path} && "
+                    "assistant ingest corpus/"
+                )
+        elif create:
+            path.mkdir(parents=True, exist_ok=True)
+            now = _now()
+            manifest = {
+                "format": FORMAT,
+                "embedder": {"id": embedder_id, "dim": dim, "model": settings.embed_model},
+                "chunker_version": CHUNKER_VERSION,
+                "tokenizer": TOKENIZER_VERSION,
+                "documents": 0,
+                "chunks": 0,
+                "embedded": 0,
+                "created": now,
+                "updated": now,
+            }
+            _write_json(mpath, manifest)
+        else:
+            raise IndexMissing(
+                f"no index at {path}; build one with: assistant ingest corpus/ "
+                f"(or point --index / ASSISTANT_INDEX at an existing one)"
+            )
+        return cls(settings, path, manifest)
+
+    @property
+    def embedder_id(self) -> str:
+        return str(self.manifest.get("embedder", {}).get("id", ""))
+
+    # ------------------------------------------------------------------ documents
+    def documents(self) -> dict[str, DocInfo]:
+        if self._docs_cache is None:
+            rows = self._db.execute("SELECT meta, n_chunks, ingested_at FROM documents").fetchall()
+            docs = {}
+            for meta, n, at in rows:
+                m = DocMeta(**json.loads(meta))
+                docs[m.doc] = DocInfo(m, n, at)
+            self._docs_cache = docs
+        return self._docs_cache
+
+    def doc_hashes(self) -> dict[str, tuple[str, str]]:
+        """doc → (sha256, chunker version) of what is indexed."""
+        rows = self._db.execute("SELECT doc, sha256, chunker FROM documents").fetchall()
+        return {d: (h, c) for d, h, c in rows}
+
+    def replace_document(self, meta: DocMeta, chunks: Sequence[Chunk], passages: Sequence[str],
+                         tokens: Sequence[list[str]], source: str) -> None:
+        """Replace a document's chunks in one transaction (vectors follow in ``embed_pending``)."""
+        from .chunk import CHUNKER_VERSION
+
+        with self._lock:
+            self._delete_vectors(meta.doc)
+            with self._db:
+                self._db.execute("DELETE FROM chunks WHERE doc=?", (meta.doc,))
+                self._db.executemany(
+                    "INSERT INTO chunks(id, doc, ordinal, clause, data, passage, tokens) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (c.id, c.doc, c.ordinal, c.clause, json.dumps(c.to_dict(), ensure_ascii=False),
+                         p, " ".join(t))
+                        for c, p, t in zip(chunks, passages, tokens, strict=True)
+                    ],
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?)",
+                    (meta.doc, meta.sha256, json.dumps(meta.to_dict(), ensure_ascii=False),
+                     len(chunks), CHUNKER_VERSION, source, time.time()),
+                )
+                self._bump()
+            self._docs_cache = None
+
+    def remove_document(self, doc: str) -> bool:
+        with self._lock:
+            self._delete_vectors(doc)
+            with self._db:
+                cur = self._db.execute("DELETE FROM documents WHERE doc=?", (doc,))
+                self._db.execute("DELETE FROM chunks WHERE doc=?", (doc,))
+                self._bump()
+            self._docs_cache = None
+            return cur.rowcount > 0
+
+    def add_terms(self, terms: Iterable[str]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO terms VALUES (?)", [(t,) for t in terms])
+
+    def terms(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT term FROM terms")]
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO state VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+            "SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def generation(self) -> int:
+        row = self._db.execute("SELECT value FROM state WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------ chunks
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = "SELECT id, data FROM chunks WHERE id IN (%s)" % ",".join("?" * len(part))
+            for cid, data in self._db.execute(q, part):
+                out[cid] = _chunk_from_row(data)
+        return out
+
+    def chunks_of(self, doc: str) -> list[Chunk]:
+        rows = self._db.execute("SELECT data FROM chunks WHERE doc=? ORDER BY ordinal", (doc,))
+        return [_chunk_from_row(r[0]) for r in rows]
+
+    def find_clause(self, clause: str, docs: Iterable[str] | None = None) -> list[Chunk]:
+        """Chunks whose label is exactly ``clause`` (optionally within ``docs``)."""
+        rows = self._db.execute("SELECT doc, data FROM chunks WHERE clause=? ORDER BY doc, ordinal",
+                                (clause,)).fetchall()
+        wanted = set(docs) if docs is not None else None
+        return [_chunk_from_row(d) for doc, d in rows if wanted is None or doc in wanted]
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        for (data,) in self._db.execute("SELECT data FROM chunks ORDER BY seq"):
+            yield _chunk_from_row(data)
+
+    def count(self, pending: bool = False) -> int:
+        q = "SELECT COUNT(*) FROM chunks" + (" WHERE embedded=0" if pending else "")
+        return int(self._db.execute(q).fetchone()[0])
+
+    # ------------------------------------------------------------------ vectors
+    @property
+    def store(self) -> Any:
+        """llama-index's ChromaVectorStore over the persistent collection."""
+        if self._store is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            client = chromadb.PersistentClient(
+                path=str(self.path / "chroma"),
+                settings=ChromaSettings(anonymized_telemetry=False),
+            )
+            # embedding_function=None: chromadb's default would download a model.
+            coll = client.get_or_create_collection(
+                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+            self._store = ChromaVectorStore(chroma_collection=coll)
+        return self._store
+
+    def _delete_vectors(self, doc: str) -> None:
+        if (self.path / "chroma").exists():
+            self.store._collection.delete(where={"doc": doc})
+
+    def pending(self, limit: int) -> list[tuple[str, str, str]]:
+        """(id, doc, passage) of chunks still without a vector, in index order."""
+        return self._db.execute(
+            "SELECT id, doc, passage FROM chunks WHERE embedded=0 ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+
+    def add_vectors(self, rows: Sequence[tuple[str, str, str]], vectors: np.ndarray) -> None:
+        """Store vectors for pending chunks, then mark them embedded (idempotent on re-run)."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        chunks = self.get_chunks([r[0] for r in rows])
+        nodes = []
+        for (cid, doc, _passage), vec in zip(rows, vectors, strict=True):
+            c = chunks.get(cid)
+            if c is None:  # replaced meanwhile
+                continue
+            nodes.append(
+                TextNode(
+                    id_=cid,
+                    text=c.text,
+                    embedding=vec.astype(np.float32).tolist(),
+                    metadata={"doc": doc, "clause": c.clause, "kind": c.kind,
+                              "category": c.category, "status": c.status},
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc)},
+                )
+            )
+        if not nodes:
+            return
+        with self._lock:
+            # A kill between the two steps below leaves vectors whose chunks are not marked:
+            # they are deleted and re-added on the next run, never duplicated.
+            self.store._collection.delete(ids=[n.node_id for n in nodes])
+            self.store.add(nodes)
+            with self._db:
+                self._db.executemany("UPDATE chunks SET embedded=1 WHERE id=?",
+                                     [(n.node_id,) for n in nodes])
+
+    def dense_search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+                     ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        if not (self.path / "chroma").exists() or self.count() == 0:
+            return []
+        coll = self.store._collection
+        n = coll.count()
+        if n == 0:
+            return []
+        res = coll.query(query_embeddings=[vector.astype(np.float32).tolist()],
+                         n_results=min(k, n), where=where or None, include=["distances"])
+        ids = res["ids"][0]
+        dists = res["distances"][0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+
+    # ------------------------------------------------------------------ keywords
+    def _load_bm25(self) -> None:
+        gen = self.generation()
+        if self._bm25 is not None and self._bm25_gen == gen:
+            return
+        with self._lock:
+            import bm25s
+
+            bdir = self.path / "bm25"
+            meta_path = bdir / "ids.json"
+            if meta_path.exists():
+                try:
+                    meta = json.loads(meta_path.read_text("utf-8"))
+                    if meta.get("generation") == gen:
+                        self._bm25 = bm25s.BM25.load(str(bdir), mmap=False, show_progress=False)
+                        self._bm25_ids = meta["ids"]
+                        self._bm25_gen = gen
+                        return
+                except (OSError, ValueError, KeyError):
+                    pass  # stale or half-written: rebuild below
+            self.rebuild_bm25()
+
+    def rebuild_bm25(self) -> None:
+        """Rebuild the keyword index from the stored tokens and persist it atomically."""
+        import bm25s
+
+        with self._lock:
+            gen = self.generation()
+            ids: list[str] = []
+            corpus: list[list[str]] = []
+            for cid, toks in self._db.execute("SELECT id, tokens FROM chunks ORDER BY seq"):
+                ids.append(cid)
+                corpus.append(toks.split(" ") if toks else [])
+            model = bm25s.BM25(k1=1.2, b=0.75)
+            if corpus:
+                model.index(corpus, show_progress=False)
+                tmp = self.path / f"bm25.tmp{os.getpid()}"
+                model.save(str(tmp), show_progress=False)
+                _write_json(tmp / "ids.json", {"generation": gen, "ids": ids})
+                final = self.path / "bm25"
+                old = self.path / f"bm25.old{os.getpid()}"
+                if final.exists():
+                    final.rename(old)
+                tmp.rename(final)
+                if old.exists():
+                    import shutil
+
+                    shutil.rmtree(old, ignore_errors=True)
+            self._bm25 = model if corpus else None
+            self._bm25_ids = ids
+            self._bm25_gen = gen
+
+    def keyword_scores(self, tokens: list[str]) -> tuple[list[str], np.ndarray]:
+        """BM25 score of every chunk for the query tokens, aligned with the returned ids."""
+        self._load_bm25()
+        if self._bm25 is None:
+            return [], np.zeros(0, dtype=np.float32)
+        vocab = self._bm25.vocab_dict
+        toks = [t for t in tokens if t in vocab]
+        if not toks:
+            return self._bm25_ids, np.zeros(len(self._bm25_ids), dtype=np.float32)
+        return self._bm25_ids, self._bm25.get_scores(toks)
+
+    # ------------------------------------------------------------------ manifest
+    def update_manifest(self, **extra: Any) -> dict[str, Any]:
+        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        self.manifest.update(
+            documents=int(docs),
+            chunks=self.count(),
+            embedded=self.count() - self.count(pending=True),
+            updated=_now(),
+            **extra,
+        )
+        _write_json(self.path / MANIFEST, self.manifest)
+        return self.manifest
+
+    def stats(self) -> dict[str, Any]:
+        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        return {
+            "path": str(self.path),
+            "documents": len(self.documents()),
+            "chunks": self.count(),
+            "embedded": self.count() - self.count(pending=True),
+            "size_bytes": size,
+        }
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+    tmp.replace(path)

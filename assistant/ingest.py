@@ -1,0 +1,228 @@
+"""Ingestion: files → load → parse → chunk → (keyword index) → embed → Chroma.
+
+Incremental and idempotent: a document whose content hash and chunker version are
+unchanged is skipped; a changed one has its chunks replaced in one transaction; vectors are
+computed afterwards for every chunk still without one, so an interrupted run is completed by
+the next, and keyword search works as soon as the parse phase ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .errors import AssistantError, InputFileError
+from .index import Index
+
+# Input files that are metadata, not documents.
+_SKIP_NAMES = {"catalog.csv", "manifest.json", "readme.md"}
+_META_SUFFIXES = {".csv", ".json", ".toml", ".txt~"}
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # added / updated / unchanged / failed / removed
+    reason: str = ""
+    chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    embedded: int = 0
+    pending: int = 0
+    seconds: float = 0.0
+    parse_seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed")]
+        return (", ".join(parts) + f"; {self.embedded} chunks embedded"
+                + (f", {self.pending} still pending" if self.pending else "")
+                + f" in {self.seconds:.1f} s")
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "added": self.count("added"), "updated": self.count("updated"),
+            "unchanged": self.count("unchanged"), "removed": self.count("removed"),
+            "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "embedded": self.embedded, "pending": self.pending,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) for every candidate input; the doc id is the file's path under root."""
+    for p in paths:
+        if p.is_dir():
+            # Unknown formats are yielded too, so that they are reported, not silently ignored.
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if (f.is_file() and not any(part.startswith(".") for part in rel.parts)
+                        and f.name.lower() not in _SKIP_NAMES
+                        and f.suffix.lower() not in _META_SUFFIXES):
+                    yield f, p
+        elif p.is_file():
+            yield p, p.parent
+        else:
+            raise AssistantError(f"{p}: no such file or directory")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, prune: bool = False,
+           progress: bool = True, embed: bool = True,
+           on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
+    """Bring the index at ``settings.index`` up to date with ``paths``."""
+    from .chunk import CHUNKER_VERSION, chunk_document, passage_text
+    from .embed import get_embedder
+    from .load import load_file
+    from .parse import parse
+    from .parse.catalog import Catalog
+    from .tokenize import add_terms, tokenize
+
+    t0 = time.perf_counter()
+    report = IngestReport()
+    embedder = get_embedder(settings)
+    index = Index.open(settings, create=True, embedder_id=embedder.id, dim=embedder.dim)
+    add_terms(index.terms())
+
+    files = list(discover(paths))
+    catalogs: dict[Path, Catalog | None] = {}
+    known = index.doc_hashes()
+    seen: set[str] = set()
+
+    def cat_for(root: Path) -> Catalog | None:
+        if catalog is not None:
+            root = Path("<given>")
+        if root not in catalogs:
+            src = catalog if catalog is not None else (root / "catalog.csv")
+            catalogs[root] = Catalog.load(src) if src.exists() else None
+        return catalogs[root]
+
+    def record(fr: FileResult) -> None:
+        report.files.append(fr)
+        if on_file:
+            on_file(fr)
+
+    with _progress(progress) as bar:
+        task = bar.add_task("parse", total=len(files)) if bar else None
+        for f, root in files:
+            rel = f.relative_to(root).as_posix()
+            seen.add(rel)
+            try:
+                sha = _sha256(f)
+                if known.get(rel) == (sha, CHUNKER_VERSION):
+                    record(FileResult(rel, "unchanged"))
+                    continue
+                loaded = load_file(f, root)
+                parsed = parse(loaded, cat_for(root))
+                parsed.meta.sha256 = sha
+                chunks = chunk_document(parsed)
+                if not chunks:
+                    raise InputFileError(rel, "no text found", "check that the file has content")
+                passages = [passage_text(c) for c in chunks]
+                terms = [c.heading for c in parsed.clauses
+                         if c.heading and any("术语" in p for p in c.path)]
+                if terms:
+                    add_terms(terms)
+                    index.add_terms(terms)
+                tokens = [tokenize(p) for p in passages]
+                index.replace_document(parsed.meta, chunks, passages, tokens, str(root))
+                record(FileResult(rel, "updated" if rel in known else "added", chunks=len(chunks)))
+            except AssistantError as e:
+                record(FileResult(rel, "failed", str(e)))
+            except Exception as e:  # a parser bug must not stop the other files
+                record(FileResult(rel, "failed", f"{rel}: {type(e).__name__}: {e}"))
+            finally:
+                if bar is not None and task is not None:
+                    bar.advance(task)
+        if prune:
+            roots = {str(r) for _, r in files} | {str(p) for p in paths if p.is_dir()}
+            for doc, info in index.documents().items():
+                src = _source_of(index, doc)
+                if doc not in seen and src in roots:
+                    index.remove_document(doc)
+                    record(FileResult(info.meta.doc, "removed"))
+        index.rebuild_bm25()
+        report.parse_seconds = time.perf_counter() - t0
+        index.update_manifest()
+
+        if embed:
+            t1 = time.perf_counter()
+            report.embedded = embed_pending(index, embedder, settings, bar)
+            report.embed_seconds = time.perf_counter() - t1
+    report.pending = index.count(pending=True)
+    index.update_manifest()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _source_of(index: Index, doc: str) -> str:
+    row = index._db.execute("SELECT source FROM documents WHERE doc=?", (doc,)).fetchone()
+    return row[0] if row else ""
+
+
+def embed_pending(index: Index, embedder, settings: Settings, bar=None,  # type: ignore[no-untyped-def]
+                  batch: int = 512) -> int:
+    """Embed every chunk that has no vector yet; safe to interrupt and re-run."""
+    total = index.count(pending=True)
+    if total == 0:
+        return 0
+    task = bar.add_task("embed", total=total) if bar is not None else None
+    done = 0
+    while True:
+        rows = index.pending(batch)
+        if not rows:
+            break
+
+        def tick(n: int) -> None:
+            if bar is not None and task is not None:
+                bar.advance(task, n)
+
+        vecs = embedder.embed_passages([r[2] for r in rows], progress=tick)
+        index.add_vectors(rows, vecs)
+        done += len(rows)
+        index.update_manifest()
+    return done
+
+
+class _NoBar:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *a: object) -> None:
+        return None
+
+
+def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return _NoBar()
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:  # type: ignore[no-untyped-def]
+            return Text(f"{task.speed:,.1f}/s" if task.speed else "", style="progress.data.speed")
+
+    return Progress(TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(),
+                    Rate(), TimeElapsedColumn(), TimeRemainingColumn())

@@ -1,0 +1,296 @@
+"""Hybrid retrieval: exact clause lookup + BM25 (jieba) + dense (Chroma), fused; filters,
+versions and an optional cross-encoder reranker."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from .config import Settings
+from .errors import ConfigError
+from .index import Index
+from .records import Chunk, Hit
+
+Mode = Literal["hybrid", "bm25", "dense"]
+WITHDRAWN = {"废止", "已失效", "被代替"}
+_CN_PREFIX = re.compile(r"^中华人民共和国")
+
+
+@dataclass
+class Filters:
+    kinds: list[str] | None = None
+    categories: list[str] | None = None
+    current_only: bool = False
+    docs: list[str] | None = None
+    statuses: list[str] | None = None
+
+    def empty(self) -> bool:
+        return not (self.kinds or self.categories or self.current_only or self.docs or self.statuses)
+
+
+@dataclass
+class Version:
+    family: str
+    current: bool
+    replaced_by: str = ""
+
+
+@dataclass
+class _Cand:
+    id: str
+    sources: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def law_key(title: str) -> str:
+    """'中华人民共和国标准化法' and '标准化法' name the same law."""
+    t = _CN_PREFIX.sub("", title.strip().strip("《》"))
+    return re.sub(r"[（(]\d{4}.*?[)）]$", "", t)
+
+
+class Retriever:
+    def __init__(self, index: Index, settings: Settings, embedder: Any = None) -> None:
+        self.index = index
+        self.settings = settings
+        self._embedder = embedder
+        self._reranker: Any = None
+        self._versions: dict[str, Version] | None = None
+        self._versions_gen = -1
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from .embed import get_embedder
+
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
+
+    def versions(self) -> dict[str, Version]:
+        """doc → its version family, whether it is current, and its replacement."""
+        gen = self.index.generation()
+        if self._versions is not None and self._versions_gen == gen:
+            return self._versions
+        from .identifiers import std_base
+
+        fams: dict[str, list[Any]] = {}
+        for doc, info in self.index.documents().items():
+            m = info.meta
+            if m.std_no:
+                fam = "std:" + (std_base(m.std_no) or m.std_no)
+            elif m.kind == "law" and m.title:
+                fam = "law:" + law_key(m.title)
+            else:
+                fam = "doc:" + doc
+            fams.setdefault(fam, []).append(m)
+        out: dict[str, Version] = {}
+        for fam, metas in fams.items():
+            # Files sharing a title are versions only when dates or statuses tell them apart
+            # (the eight parts of 民法典 share one title and are all in force).
+            live = [m for m in metas if m.status not in WITHDRAWN]
+            newest = max(live or metas, key=lambda m: (m.issued or "", m.doc))
+            name = newest.std_no or (f"{newest.title}（{newest.issued}）" if newest.issued
+                                     else newest.title)
+            for m in metas:
+                if m.status in WITHDRAWN:
+                    repl = m.replaced_by or (name if newest is not m and newest in live else "")
+                    out[m.doc] = Version(fam, False, repl)
+                elif m is not newest and m.issued and newest.issued and newest.issued > m.issued:
+                    out[m.doc] = Version(fam, False, m.replaced_by or name)
+                else:
+                    out[m.doc] = Version(fam, True, "")
+        self._versions, self._versions_gen = out, gen
+        return out
+
+    def _allowed_docs(self, filters: Filters) -> set[str] | None:
+        if filters.empty():
+            return None
+        versions = self.versions()
+        allowed = set()
+        for doc, info in self.index.documents().items():
+            m = info.meta
+            if filters.kinds and m.kind not in filters.kinds:
+                continue
+            if filters.categories and m.category not in filters.categories:
+                continue
+            if filters.statuses and m.status not in filters.statuses:
+                continue
+            if filters.docs and doc not in filters.docs:
+                continue
+            if filters.current_only and not versions.get(doc, Version("", True)).current:
+                continue
+            allowed.add(doc)
+        return allowed
+
+    def named_docs(self, std_no: str, law: str) -> list[str]:
+        """Documents a query names by standard number or law title, current versions first."""
+        from .identifiers import normalize_std_no, std_base
+
+        docs = self.index.documents()
+        hits: list[str] = []
+        if std_no:
+            norm = normalize_std_no(std_no) or std_no
+            base = std_base(norm) or norm
+            exact = [d for d, i in docs.items() if i.meta.std_no == norm]
+            hits = exact or [d for d, i in docs.items()
+                             if i.meta.std_no and std_base(i.meta.std_no) == base]
+        elif law:
+            key = law_key(law)
+            hits = [d for d, i in docs.items() if i.meta.title and law_key(i.meta.title) == key]
+            if not hits:
+                hits = [d for d, i in docs.items()
+                        if i.meta.title and key and law_key(i.meta.title).endswith(key)]
+        versions = self.versions()
+        return sorted(hits, key=lambda d: (not versions.get(d, Version("", True)).current, d))
+
+    # ----------------------------------------------------------------- search
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
+               mode: Mode = "hybrid") -> list[Hit]:
+        from .identifiers import parse_reference
+
+        k = self.settings.top_k if k is None else k
+        if k <= 0:
+            raise ConfigError(f"top_k must be greater than 0. Currently, top_k is {k}")
+        if mode not in ("hybrid", "bm25", "dense"):
+            raise ConfigError(f"mode must be hybrid, bm25 or dense. Currently, mode is {mode!r}")
+        filters = filters or Filters()
+        query = query.strip()
+        if not query:
+            return []
+        allowed = self._allowed_docs(filters)
+
+        # A query that names a standard is restricted to it; a named clause comes first.
+        ref = parse_reference(query)
+        exact_ids: list[str] = []
+        boost_docs: set[str] = set()
+        if ref is not None and (ref.std_no or ref.law):
+            named = self.named_docs(ref.std_no, ref.law)
+            if allowed is not None:
+                named = [d for d in named if d in allowed]
+            if named and ref.std_no:
+                allowed = set(named)
+            boost_docs = set(named)
+            if ref.clause and named:
+                for doc in named:
+                    exact = [c for c in self.index.find_clause(ref.clause, [doc])]
+                    if exact:
+                        exact_ids = [c.id for c in exact]
+                        break  # current version first (named_docs is ordered)
+
+        n_cand = max(self.settings.candidates, k)
+        cands: dict[str, _Cand] = {}
+        if mode in ("hybrid", "bm25"):
+            for rank, (cid, score) in enumerate(self._bm25(query, n_cand, allowed), 1):
+                cands.setdefault(cid, _Cand(cid)).sources.update(bm25=rank, bm25_score=score)
+        if mode in ("hybrid", "dense"):
+            for rank, (cid, sim) in enumerate(self._dense(query, n_cand, allowed, filters), 1):
+                cands.setdefault(cid, _Cand(cid)).sources.update(dense=rank, dense_sim=sim)
+        self._fuse(list(cands.values()), mode)
+
+        chunks = self.index.get_chunks(list(cands) + exact_ids)
+        versions = self.versions()
+        ranked: list[_Cand] = []
+        for c in cands.values():
+            ch = chunks.get(c.id)
+            if ch is None:
+                continue
+            if boost_docs and ch.doc in boost_docs:
+                c.score *= 1.5
+            v = versions.get(ch.doc)
+            if v is not None and not v.current:
+                c.score *= 0.7  # old versions stay findable, below the current one
+            ranked.append(c)
+        ranked.sort(key=lambda c: (-c.score, c.id))
+        if self.settings.reranker and mode == "hybrid":
+            ranked = self._rerank(query, ranked, chunks)
+
+        top = max((c.score for c in ranked), default=1.0)
+        exact = [_Cand(cid, {"exact": 1.0}, top + 1.0 + (len(exact_ids) - i) * 1e-6)
+                 for i, cid in enumerate(exact_ids)]
+        seen = set(exact_ids)
+        final = exact + [c for c in ranked if c.id not in seen]
+        hits: list[Hit] = []
+        for c in final[:k]:
+            ch = chunks[c.id]
+            old = c.sources.get("exact") and cands.get(c.id)
+            if old:
+                c.sources.update(old.sources)
+            v = versions.get(ch.doc)
+            hits.append(Hit(ch, c.score, len(hits) + 1, c.sources,
+                            superseded=bool(v and not v.current),
+                            replaced_by=v.replaced_by if v else ""))
+        return hits
+
+    def _bm25(self, query: str, n: int, allowed: set[str] | None) -> list[tuple[str, float]]:
+        from .tokenize import tokenize
+
+        ids, scores = self.index.keyword_scores(tokenize(query))
+        if not ids:
+            return []
+        if allowed is not None:
+            mask = self._doc_mask(ids, allowed)
+            scores = np.where(mask, scores, 0.0)
+        n = min(n, len(ids))
+        top = np.argpartition(-scores, n - 1)[:n]
+        # ties broken by chunk id so that runs are reproducible
+        order = sorted(top, key=lambda i: (-float(scores[i]), ids[i]))
+        return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    def _doc_mask(self, ids: list[str], allowed: set[str]) -> np.ndarray:
+        return np.fromiter((cid.split("#", 1)[0] in allowed for cid in ids), bool, len(ids))
+
+    def _dense(self, query: str, n: int, allowed: set[str] | None,
+               filters: Filters) -> list[tuple[str, float]]:
+        if self.index.count() == self.index.count(pending=True):
+            return []  # nothing embedded yet: keyword search still works
+        vec = self.embedder.embed_query(query)
+        where: dict[str, Any] | None = None
+        if allowed is not None and len(allowed) <= 200:
+            where = {"doc": {"$in": sorted(allowed)}} if len(allowed) > 1 else (
+                {"doc": next(iter(allowed))} if allowed else None)
+            if not allowed:
+                return []
+        res = self.index.dense_search(vec, n if where or allowed is None else n * 4, where)
+        if allowed is not None:
+            res = [(cid, s) for cid, s in res if cid.split("#", 1)[0] in allowed]
+        return res[:n]
+
+    def _fuse(self, cands: list[_Cand], mode: Mode) -> None:
+        s = self.settings
+        if self.settings.fusion == "rrf" or mode != "hybrid":
+            for c in cands:
+                c.score = sum(w / (s.rrf_k + c.sources[key])
+                              for key, w in (("bm25", s.bm25_weight), ("dense", s.dense_weight))
+                              if key in c.sources)
+            return
+        # weighted: each retriever's score scaled to [0, 1] over its candidates
+        bmax = max((c.sources.get("bm25_score", 0.0) for c in cands), default=0.0) or 1.0
+        sims = [c.sources["dense_sim"] for c in cands if "dense_sim" in c.sources]
+        lo, hi = (min(sims), max(sims)) if sims else (0.0, 1.0)
+        span = (hi - lo) or 1.0
+        for c in cands:
+            b = c.sources.get("bm25_score", 0.0) / bmax
+            d = (c.sources["dense_sim"] - lo) / span if "dense_sim" in c.sources else 0.0
+            c.score = s.bm25_weight * b + s.dense_weight * d
+
+    def _rerank(self, query: str, ranked: list[_Cand], chunks: dict[str, Chunk]) -> list[_Cand]:
+        if self._reranker is None:
+            try:
+                from sentence_transformers import CrossEncoder
+
+                self._reranker = CrossEncoder(self.settings.reranker)
+            except Exception as e:
+                raise ConfigError(f"reranker '{self.settings.reranker}' cannot be loaded: "
+                                  f"{str(e).splitlines()[0]}") from None
+        head, tail = ranked[:50], ranked[50:]
+        scores = self._reranker.predict([(query, chunks[c.id].text) for c in head])
+        for c, sc in zip(head, scores, strict=True):
+            c.sources["rerank"] = float(sc)
+        head.sort(key=lambda c: (-c.sources["rerank"], c.id))
+        base = max((c.score for c in ranked), default=0.0)
+        for i, c in enumerate(head):
+            c.score = base + len(head) - i
+        return head + tail

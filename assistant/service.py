@@ -1,0 +1,75 @@
+"""One facade over the pipeline for the CLI, the UI and the eval suite.
+
+It opens the index once and loads the embedder only when dense retrieval first needs it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .index import Index
+from .records import Answer, Chunk, Hit
+from .retrieve import Filters, Retriever
+
+
+class Assistant:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._index: Index | None = None
+        self._retriever: Retriever | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            from .embed import get_embedder
+
+            # The embedder's id is known without loading its weights.
+            emb = get_embedder(self.settings)
+            self._index = Index.open(self.settings, embedder_id=emb.id)
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.index, self.settings)
+        return self._retriever
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
+               mode: str = "hybrid") -> list[Hit]:
+        return self.retriever.search(query, k, filters, mode)  # type: ignore[arg-type]
+
+    def answerer(self, settings: Settings | None = None) -> Any:
+        from .answer import Answerer
+
+        return Answerer(self.retriever, settings or self.settings)
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None,
+            filters: Filters | None = None, settings: Settings | None = None) -> Answer:
+        return self.answerer(settings).ask(question, history=history, filters=filters)
+
+    def clause(self, doc: str, clause: str | None = None) -> list[Chunk]:
+        chunks = self.index.chunks_of(doc)
+        if clause is None:
+            return chunks
+        return [c for c in chunks if c.clause == clause]
+
+    def ingest(self, paths: list[Path], **kw: Any) -> Any:
+        from .ingest import ingest
+
+        with self._lock:
+            report = ingest(paths, self.settings, **kw)
+            self._index = None  # reopen: documents and keyword index changed
+            self._retriever = None
+        return report
+
+    def remove(self, doc: str) -> bool:
+        with self._lock:
+            ok = self.index.remove_document(doc)
+            self.index.rebuild_bm25()
+            self.index.update_manifest()
+            self._retriever = None
+        return ok

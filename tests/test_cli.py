@@ -1,0 +1,89 @@
+"""The command line through typer's runner: help, ingest, search --json, info, docs, show,
+and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+from .conftest import CORPUS
+
+runner = CliRunner()
+POLICY = next(CORPUS.glob("*.txt"))
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ASSISTANT_EMBED_MODEL", "fake")
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ASSISTANT_INDEX", str(tmp_path / "index"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(POLICY, docs / POLICY.name)
+    return docs
+
+
+def test_help_lists_subcommands():
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0
+    for cmd in ("ingest", "search", "ask", "batch", "eval", "ui", "info", "docs", "show"):
+        assert cmd in r.output
+    for cmd in ("ingest", "search", "ask", "batch", "eval", "ui", "info", "docs", "show"):
+        assert runner.invoke(app, [cmd, "--help"]).exit_code == 0
+
+
+def test_ingest_search_info_docs_show(env: Path, tmp_path: Path):
+    r = runner.invoke(app, ["ingest", "-q", str(env)])
+    assert r.exit_code == 0, r.output
+    assert "1 added" in r.output
+
+    r = runner.invoke(app, ["ingest", "--json", str(env)])
+    assert json.loads(r.output)["unchanged"] == 1
+
+    r = runner.invoke(app, ["search", "质量基础设施一站式服务", "--json", "-k", "3"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.output.splitlines()]
+    assert len(rows) == 3 and rows[0]["rank"] == 1
+    assert rows[0]["doc"] == POLICY.name and rows[0]["kind"] == "policy"
+
+    r = runner.invoke(app, ["search", "质量基础设施一站式服务"])
+    assert r.exit_code == 0 and " 1. " in r.output
+
+    r = runner.invoke(app, ["info"])
+    assert r.exit_code == 0 and "fake-ngram-256" in r.output and "documents:  1" in r.output
+    info = json.loads(runner.invoke(app, ["info", "--json"]).output)
+    assert info["manifest"]["documents"] == 1 and info["stats"]["chunks"] > 5
+
+    r = runner.invoke(app, ["docs"])
+    assert POLICY.name in r.output and "policy" in r.output
+
+    r = runner.invoke(app, ["show", POLICY.name])
+    assert r.exit_code == 0 and "（一）" in r.output
+    r = runner.invoke(app, ["show", POLICY.name, "（一）"])
+    assert r.exit_code == 0 and "指导思想" in r.output
+
+
+def test_errors_are_one_line(env: Path, tmp_path: Path):
+    r = runner.invoke(app, ["info"])
+    assert r.exit_code == 1
+    assert r.output.strip().count("\n") == 0 and "assistant ingest" in r.output
+
+    r = runner.invoke(app, ["ingest", str(tmp_path / "nope")])
+    assert r.exit_code == 1 and "no such file" in r.output
+
+    bad = env / "empty.txt"
+    bad.write_text("")
+    r = runner.invoke(app, ["ingest", "-q", str(env)])
+    assert r.exit_code == 1 and "empty.txt" in r.output and "1 added" in r.output
+
+    r = runner.invoke(app, ["search", "x", "-k", "0"])
+    assert r.exit_code == 1 and "top_k must be greater than 0" in r.output
+
+    r = runner.invoke(app, ["show", "missing.md"])
+    assert r.exit_code == 1 and "not in the index" in r.output

@@ -1,0 +1,138 @@
+"""Ingestion into a real Chroma store on disk (fake embedder): incremental, prune, bad input,
+manifest, embedder mismatch, and a kill -9 in the middle."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import IndexMismatch, IndexMissing
+from assistant.index import Index
+from assistant.ingest import ingest
+from assistant.retrieve import Retriever
+
+from .conftest import CORPUS, LAWS, ROOT, copy_laws, needs_shared
+
+POLICY = next(CORPUS.glob("*.txt"))
+
+
+def _corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "docs"
+    root.mkdir()
+    shutil.copy(POLICY, root / POLICY.name)
+    (root / "notes.md").write_text("# 检验检测机构质量管理办法\n\n第一条 为了规范检验检测机构的内部质量控制，"
+                                   "制定本办法。\n\n第二条 检验报告应当由授权签字人签发。\n\n"
+                                   "第三条 本办法自发布之日起施行。\n", "utf-8")
+    return root
+
+
+def test_ingest_then_unchanged_then_updated_then_pruned(settings, tmp_path):
+    root = _corpus(tmp_path)
+    r1 = ingest([root], settings, progress=False)
+    assert r1.count("added") == 2 and not r1.failed
+    assert r1.embedded > 0 and r1.pending == 0
+
+    m = json.loads((settings.index / "manifest.json").read_text("utf-8"))
+    assert m["embedder"]["id"] == "fake-ngram-256" and m["embedder"]["dim"] == 256
+    assert m["documents"] == 2 and m["chunks"] == r1.embedded and m["embedded"] == m["chunks"]
+    assert m["chunker_version"] and m["created"] and m["updated"]
+
+    r2 = ingest([root], settings, progress=False)
+    assert r2.count("unchanged") == 2 and r2.embedded == 0
+
+    (root / "notes.md").write_text("# 检验检测机构质量管理办法\n\n第一条 本办法规定实验室的人员培训要求。\n\n"
+                                   "第二条 本办法自发布之日起施行。\n", "utf-8")
+    r3 = ingest([root], settings, progress=False)
+    assert r3.count("updated") == 1 and r3.count("unchanged") == 1
+    idx = Index.open(settings)
+    texts = [c.text for c in idx.chunks_of("notes.md")]
+    assert len(texts) == 2 and "人员培训" in texts[0]
+    # the old chunk's vector went with it
+    assert idx.store._collection.count() == idx.count()
+
+    (root / "notes.md").unlink()
+    r4 = ingest([root], settings, progress=False, prune=True)
+    assert r4.count("removed") == 1
+    idx = Index.open(settings)
+    assert list(idx.documents()) == [POLICY.name]
+    assert idx.store._collection.count() == idx.count()
+
+
+def test_bad_inputs_are_reported_and_the_rest_indexed(settings, tmp_path):
+    root = _corpus(tmp_path)
+    (root / "empty.txt").write_bytes(b"")
+    (root / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    (root / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<")
+    (root / "slides.pptx").write_bytes(b"PK\x03\x04")
+    r = ingest([root], settings, progress=False)
+    failed = {f.path: f.reason for f in r.failed}
+    assert set(failed) == {"empty.txt", "binary.txt", "broken.pdf", "slides.pptx"}
+    for path, reason in failed.items():
+        assert path in reason and "\n" not in reason and "Traceback" not in reason
+    assert r.count("added") == 2
+
+
+def test_other_embedder_is_refused(settings, tmp_path):
+    ingest([_corpus(tmp_path)], settings, progress=False)
+    other = settings.with_overrides(embed_model="some/other-model")
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        Index.open(other, embedder_id="some-other-model")
+
+
+def test_missing_index_message(settings):
+    with pytest.raises(IndexMissing, match="assistant ingest"):
+        Index.open(settings)
+
+
+def test_keyword_search_works_before_embedding(settings, tmp_path):
+    ingest([_corpus(tmp_path)], settings, progress=False, embed=False)
+    idx = Index.open(settings)
+    assert idx.count(pending=True) == idx.count() > 0
+    hits = Retriever(idx, settings).search("授权签字人签发检验报告", k=3)
+    assert hits and hits[0].chunk.doc == "notes.md" and hits[0].chunk.clause == "第二条"
+
+
+@needs_shared()
+def test_kill_9_mid_ingest_leaves_a_working_index(settings, tmp_path):
+    rels = [line.strip() for line in (LAWS.parent / "quality-subset.txt").read_text("utf-8").splitlines()
+            if line.strip()][:40]
+    root = copy_laws(tmp_path / "laws", rels)
+    env = {**os.environ, "ASSISTANT_INDEX": str(settings.index), "ASSISTANT_EMBED_MODEL": "fake",
+           "ASSISTANT_CACHE_DIR": str(settings.cache_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", "-q", str(root)],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # kill once some documents are committed but before the run ends
+    deadline = time.time() + 60
+    db = settings.index / "chunks.sqlite"
+    while time.time() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                import sqlite3
+
+                n = sqlite3.connect(db).execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            except Exception:
+                n = 0
+            if n >= 5:
+                break
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    idx = Index.open(settings)
+    partial = len(idx.documents())
+    assert partial >= 1
+    assert Retriever(idx, settings).search("产品质量", k=3)  # opens and answers
+    r = ingest([root], settings, progress=False)
+    assert not r.failed
+    idx = Index.open(settings)
+    assert len(idx.documents()) == len(rels)
+    assert idx.count(pending=True) == 0
+    assert idx.store._collection.count() == idx.count()
