@@ -92,7 +92,7 @@ _NUMBER = r"(?P<num>\d{1,6}(?:\s?\.\s?\d{1,4}){0,4})"
 _PREFIX = (
     r"(?:(?P<grp>T)\s*[/_／]\s*(?P<org>[A-Z][A-Z0-9]{1,11})"
     r"|(?P<ent>Q)\s*[/_／]\s*(?P<eorg>[A-Z0-9][A-Z0-9]{0,11})"
-    r"|(?P<db>DB)\s*(?P<prov>\d{2})(?:\s*[/_／]\s*(?P<dbf>[TZ]))?"
+    r"|(?P<db>DB)\s*(?P<prov>\d{2})(?:\s*[/_／]?\s*(?P<dbf>[TZ]))?"
     r"|(?P<code>[A-Z]{2,4}?)(?:\s*[/_／]\s*(?P<force>[TZ])|(?P<gluedT>T))?)"
 )
 _STD_RE = re.compile(
@@ -358,6 +358,13 @@ def parse_reference(text: str) -> Reference | None:
             # "GB/T 1.1 中的 3 个要素": a bare integer is a chapter only with 第 … or … 章/条
             if not bare_int or cm.group("unit") or "第" in cm.group(0):
                 ref.clause = normalize_clause_label(raw)
+        if ref.clause.startswith("附录"):
+            # "附录A 的 A.2": the clause inside the annex is the more specific reference
+            letter = ref.clause[-1]
+            inner = re.search(rf"(?<![A-Za-z0-9.]){letter}(?:\.\d{{1,3}}){{1,4}}(?![\d.])",
+                              t[cm.end():] if cm else "")
+            if inner:
+                ref.clause = inner.group(0)
         if ref.clause:
             return ref
         std_hit = std_hit or ref

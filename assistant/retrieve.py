@@ -12,11 +12,12 @@ import numpy as np
 from .config import Settings
 from .errors import ConfigError
 from .index import Index
-from .records import Chunk, Hit
+from .records import Chunk, DocMeta, Hit
 
 Mode = Literal["hybrid", "bm25", "dense"]
 WITHDRAWN = {"废止", "已失效", "被代替"}
 _CN_PREFIX = re.compile(r"^中华人民共和国")
+_PATH_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)\.\w+$")
 
 
 @dataclass
@@ -43,6 +44,21 @@ class _Cand:
     id: str
     sources: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+
+
+def version_date(m: DocMeta) -> str:
+    """The date that orders versions: a file name's "(2023-07-20)" suffix (how law
+    collections name amended versions), else the standard's year or the dates of the text."""
+    found = _PATH_DATE.search(m.doc)
+    if found:
+        return found.group(1)
+    if m.std_no:
+        from .identifiers import std_year
+
+        year = std_year(m.std_no)
+        if year:
+            return f"{year}"
+    return m.effective or m.issued
 
 
 def law_key(title: str) -> str:
@@ -91,14 +107,14 @@ class Retriever:
             # Files sharing a title are versions only when dates or statuses tell them apart
             # (the eight parts of 民法典 share one title and are all in force).
             live = [m for m in metas if m.status not in WITHDRAWN]
-            newest = max(live or metas, key=lambda m: (m.issued or "", m.doc))
+            newest = max(live or metas, key=lambda m: (version_date(m), m.doc))
             name = newest.std_no or (f"{newest.title}（{newest.issued}）" if newest.issued
                                      else newest.title)
             for m in metas:
                 if m.status in WITHDRAWN:
                     repl = m.replaced_by or (name if newest is not m and newest in live else "")
                     out[m.doc] = Version(fam, False, repl)
-                elif m is not newest and m.issued and newest.issued and newest.issued > m.issued:
+                elif m is not newest and version_date(m) and version_date(newest) > version_date(m):
                     out[m.doc] = Version(fam, False, m.replaced_by or name)
                 else:
                     out[m.doc] = Version(fam, True, "")
@@ -146,6 +162,15 @@ class Retriever:
         versions = self.versions()
         return sorted(hits, key=lambda d: (not versions.get(d, Version("", True)).current, d))
 
+    def clause_chunks(self, doc: str, clause: str) -> list[Chunk]:
+        """The chunks of one clause; for a heading-only clause (merged into its children
+        by the chunker) or an annex, the chunks of its sub-clauses."""
+        exact = self.index.find_clause(clause, [doc])
+        if exact:
+            return exact
+        prefix = clause[2:] + "." if clause.startswith("附录") else clause + "."
+        return [c for c in self.index.chunks_of(doc) if c.clause.startswith(prefix)]
+
     # ----------------------------------------------------------------- search
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: Mode = "hybrid") -> list[Hit]:
@@ -175,7 +200,7 @@ class Retriever:
             boost_docs = set(named)
             if ref.clause and named:
                 for doc in named:
-                    exact = [c for c in self.index.find_clause(ref.clause, [doc])]
+                    exact = self.clause_chunks(doc, ref.clause)
                     if exact:
                         exact_ids = [c.id for c in exact]
                         break  # current version first (named_docs is ordered)
