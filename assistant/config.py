@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
+    authority_weight: float = Field(
+        0.0, description="prior for higher legal force / standard level (0 = off)")
     candidates: int = Field(200, description="candidates per retriever before fusion")
     reranker: str = Field("", description="cross-encoder model name or path (optional)")
 

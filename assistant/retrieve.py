@@ -17,6 +17,14 @@ from .records import Chunk, DocMeta, Hit
 Mode = Literal["hybrid", "bm25", "dense"]
 WITHDRAWN = {"废止", "已失效", "被代替"}
 _CN_PREFIX = re.compile(r"^中华人民共和国")
+# Static prior by legal force (法律位阶) and standard level: between two equally good
+# matches the higher authority is the one a user means first. Scaled by
+# settings.authority_weight (0 turns it off).
+AUTHORITY = {
+    "宪法": 1.0, "法律": 1.0, "司法解释": 0.7, "行政法规": 0.6, "部门规章": 0.3,
+    "地方性法规": 0.2, "national": 1.0, "industry": 0.6, "local": 0.4, "group": 0.3,
+    "enterprise": 0.2,
+}
 _PATH_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)\.\w+$")
 
 
@@ -224,6 +232,8 @@ class Retriever:
                 continue
             if boost_docs and ch.doc in boost_docs:
                 c.score *= 1.5
+            if self.settings.authority_weight:
+                c.score *= 1.0 + self.settings.authority_weight * AUTHORITY.get(ch.category, 0.5)
             v = versions.get(ch.doc)
             if v is not None and not v.current:
                 c.score *= 0.7  # old versions stay findable, below the current one
