@@ -32,10 +32,12 @@ def settings(tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
-def real_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Cache dir for the real embedder: the user's if set, else one per test session."""
-    env = os.environ.get("ASSISTANT_CACHE_DIR")
-    return Path(env) if env else tmp_path_factory.mktemp("cache")
+def real_cache() -> Path:
+    """Cache dir for the real embedder: the user's model cache (ASSISTANT_CACHE_DIR or
+    ~/.cache/standards-assistant), so the model is prepared once per machine, as in use."""
+    from assistant.config import Settings
+
+    return Path(Settings().cache_dir)
 
 
 def copy_laws(dest: Path, rels: list[str]) -> Path:
