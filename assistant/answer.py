@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .cite import (
+    LIST_ITEM,
     MarkerRewriter,
     Relevance,
     assess_relevance,
@@ -25,15 +26,18 @@ from .cite import (
     check_numbers,
     coverage,
     dense_band_for,
+    hit_text,
     marker_numbers,
     normalize,
     numbers,
     query_refs,
     query_terms,
+    shorten,
     source_label,
     split_sentences,
     status_warning,
     strip_label,
+    strip_markers,
     tidy_markers,
 )
 from .config import Settings
@@ -86,17 +90,13 @@ def resolve_followup(question: str, history: History | None) -> str:
         resolved = _resolve_one(user, doc, clause)
         d, c = query_refs(resolved)
         if not d:  # the answer may name it ("根据《产品质量法》第四十九条…")
-            d, c2 = query_refs(_strip_sources(assistant or ""))
+            d, c2 = query_refs(strip_markers(assistant or "")[:400])
             c = c or c2
         if d:
             doc, clause = d, c
         elif c:
             clause = c
     return _resolve_one(question, doc, clause)
-
-
-def _strip_sources(text: str) -> str:
-    return re.sub(r"\[\d+\]", "", text)[:400]
 
 
 def _resolve_one(q: str, doc: str, clause: str) -> str:
@@ -178,7 +178,7 @@ def extractive(query: str, hits: Sequence[Hit]) -> tuple[str, list[tuple[Hit, li
             picked.append((i, j, s))
             total += len(s)
     else:
-        hit_cov = [coverage(terms, _blob(h)) for h in cands]
+        hit_cov = [coverage(terms, hit_text(h)) for h in cands]
         best = max(hit_cov, default=0.0)
         scored: list[tuple[float, int, int, str]] = []
         for i, h in enumerate(cands):
@@ -241,7 +241,6 @@ def extractive(query: str, hits: Sequence[Hit]) -> tuple[str, list[tuple[Hit, li
 
 NEAR_DUPLICATE = 0.6  # bigram Jaccard above which two sentences say the same thing
 LIST_ITEMS = 6
-_ITEM = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、)]|[一二三四五六七八九十]{1,3}、)")
 
 
 def _complete_lists(picked: list[tuple[int, int, str]], sents: list[list[str]]) -> list[tuple[int, int, str]]:
@@ -251,7 +250,7 @@ def _complete_lists(picked: list[tuple[int, int, str]], sents: list[list[str]]) 
     budget = MAX_ANSWER_CHARS * 3 // 2 - sum(len(s) for _, _, s in picked)
     for i, j, s in picked:
         ss = sents[i]
-        if _ITEM.match(s):
+        if LIST_ITEM.match(s):
             for k in range(j - 1, -1, -1):
                 if ss[k].rstrip().endswith(("：", ":")):
                     if (i, k) not in have:
@@ -259,11 +258,11 @@ def _complete_lists(picked: list[tuple[int, int, str]], sents: list[list[str]]) 
                         out.append((i, k, ss[k]))
                         budget -= len(ss[k])
                     break
-                if not _ITEM.match(ss[k]):
+                if not LIST_ITEM.match(ss[k]):
                     break
         if s.rstrip().endswith(("：", ":")):
             for k in range(j + 1, min(len(ss), j + 1 + LIST_ITEMS)):
-                if not _ITEM.match(ss[k]) or budget < len(ss[k]):
+                if not LIST_ITEM.match(ss[k]) or budget < len(ss[k]):
                     break
                 if (i, k) not in have:
                     have.add((i, k))
@@ -295,11 +294,6 @@ def _cite_name(h: Hit) -> str:
         return f" {c.std_no} {c.clause}".rstrip()
     name = c.title or Path(c.doc).stem
     return f"《{name}》{c.clause}"
-
-
-def _blob(h: Hit) -> str:
-    c = h.chunk
-    return f"{c.std_no} {c.title} {c.heading} {c.text}"
 
 
 def _sentences(h: Hit) -> list[str]:
@@ -341,7 +335,7 @@ def build_messages(question: str, sources: Sequence[Hit], history: History | Non
     for user, assistant in list(history or [])[-HISTORY_TURNS:]:
         msgs.append({"role": "user", "content": user})
         # old markers refer to old sources: drop them so they are not reused
-        msgs.append({"role": "assistant", "content": re.sub(r"\[\d+\]", "", assistant or "")})
+        msgs.append({"role": "assistant", "content": strip_markers(assistant or "")})
     blocks = []
     for n, h in enumerate(sources, 1):
         warn = status_warning(h.chunk.status, h.superseded, h.replaced_by)
@@ -370,8 +364,7 @@ def prompt_sources(hits: Sequence[Hit]) -> list[Hit]:
 
 
 def _one_line(e: BaseException) -> str:
-    msg = " ".join(str(e).split()) or type(e).__name__
-    return msg if len(msg) <= 200 else msg[:200] + "…"
+    return shorten(str(e), 200) or type(e).__name__
 
 
 def make_openai(settings: Settings) -> Any:

@@ -14,7 +14,15 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .identifiers import cn_to_int
+from .identifiers import (
+    cn_to_int,
+    find_law_name,
+    law_article_label,
+    normalize_clause_label,
+    normalize_std_no,
+    parse_reference,
+    std_number_spans,
+)
 from .records import Citation, Hit
 
 # ---------------------------------------------------------------------------------------
@@ -172,17 +180,21 @@ def status_warning(status: str, superseded: bool = False, replaced_by: str = "")
     return ""
 
 
-def source_name(hit: Hit) -> str:
-    """Standard number or title of a hit's document."""
+def _doc_name(std_no: str, title: str, doc: str) -> str:
+    """"GB/T 1.1—2020 标准化工作导则" for a standard, the title (or file) of anything else."""
+    return f"{std_no} {title}".strip() if std_no else (title or doc)
+
+
+def hit_text(hit: Hit) -> str:
+    """What a hit's words are matched against: number, title, heading path and text."""
     c = hit.chunk
-    return c.std_no or c.title or c.doc
+    return f"{c.std_no} {c.title} {c.heading} {c.text}"
 
 
 def source_label(hit: Hit) -> str:
     """The prompt/CLI label of a source: "GB/T 1.1—2020 标准化工作导则 8.6 · 8 要素的编写 > …"."""
     c = hit.chunk
-    name = f"{c.std_no} {c.title}".strip() if c.std_no else (c.title or c.doc)
-    label = f"{name} {c.clause}".strip()
+    label = f"{_doc_name(c.std_no, c.title, c.doc)} {c.clause}".strip()
     if c.heading:
         label += f"（{c.heading}）"
     return label
@@ -192,7 +204,7 @@ def build_citation(n: int, hit: Hit, quote: str = "") -> Citation:
     """A Citation for ``hit`` under marker [n]; the quote defaults to the first ~120 chars."""
     c = hit.chunk
     if not quote:
-        quote = _first_chars(strip_label(c.text, c.clause), 120)
+        quote = shorten(strip_label(c.text, c.clause), 120)
     return Citation(
         n=n,
         doc=c.doc,
@@ -208,7 +220,8 @@ def build_citation(n: int, hit: Hit, quote: str = "") -> Citation:
     )
 
 
-def _first_chars(text: str, n: int) -> str:
+def shorten(text: str, n: int) -> str:
+    """``text`` on one line (blanks collapsed), cut to ``n`` characters with "…"."""
     t = " ".join(text.split())
     return t if len(t) <= n else t[:n].rstrip() + "…"
 
@@ -243,6 +256,11 @@ def split_sentences(text: str) -> list[str]:
 # [1] [1,2] [1、3] [1-3] 【1】 ［1］ and "[来源1]"-style variants some models write
 _MARKER = re.compile(r"[\[【［]\s*(?:来源|资料|source)?\s*(\d+(?:\s*[,，、\-–~]\s*\d+)*)\s*[\]】］]", re.I)
 _OPEN = "[【［"
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its citation markers."""
+    return _MARKER.sub("", text)
 
 
 def marker_numbers(text: str) -> list[int]:
@@ -324,12 +342,8 @@ def tidy_markers(text: str) -> str:
 # numbers and standard numbers
 # ---------------------------------------------------------------------------------------
 
-# GB/T 1.1—2020, GB 7718-2011, DB50/T 123—2020, T/CAS 1—2020, ISO 9001:2015, JJF 1059.1
-_STD_NO = re.compile(
-    r"(?<![A-Za-z])((?:[A-Z]{1,5}\d{0,2}(?:/[A-Z]{1,6})?|ISO/IEC)\s*\d+(?:\.\d+)*"
-    r"(?:\s*[—–\-－―]\s*\d{4}|:\d{4})?)(?![\d.])"
-)
-_ENUM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)")
+# a list enumerator at the start of a line or sentence: "1." "2、" "（三）" "四、"
+LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)")
 _ARABIC = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万|亿)?")
 _CN_NUM = "零〇○一二两三四五六七八九十百千万亿"
 # Chinese numerals count only before a unit or after 第: "统一""一般" are words, not numbers.
@@ -338,38 +352,26 @@ _CN = re.compile(rf"(第)?([{_CN_NUM}]+)(?=[{_CN_UNITS}])|(第)([{_CN_NUM}]+)")
 _PERCENT_CN = re.compile(rf"百分之([{_CN_NUM}\d.]+)")
 
 
-def norm_std_no(s: str) -> str:
-    """"GB/T 1.1-2020" → "GB/T1.1—2020" (spaces removed, dashes unified) for comparisons."""
-    s = unicodedata.normalize("NFKC", s).upper().replace(" ", "")
-    return re.sub(r"[—–\-－―]", "—", s)
+def std_key(no: str) -> str:
+    """A standard number as compared here: normalised (``identifiers``), blanks removed:
+    "GB/T 1.1-2020" → "GB/T1.1—2020", "ISO 9001:2015" → "ISO9001:2015"."""
+    n = normalize_std_no(no) or unicodedata.normalize("NFKC", no)
+    return re.sub(r"\s+", "", n)
 
 
 def std_numbers(text: str) -> list[str]:
-    """Standard numbers written in ``text``, normalised."""
-    t = unicodedata.normalize("NFKC", text)
-    return [norm_std_no(m.group(1)) for m in _STD_NO.finditer(t) if _looks_like_std(m.group(1))]
+    """Standard numbers written in ``text`` (Chinese and ISO/IEC), as :func:`std_key` keys."""
+    spans = std_number_spans(unicodedata.normalize("NFKC", text), international=True)
+    return list(dict.fromkeys(no.replace(" ", "") for _, _, no in spans))
 
 
-def _looks_like_std(s: str) -> bool:
-    prefix = re.match(r"[A-Z/]+", s.strip())
-    # single letters ("A.1", "B 3") are annex clauses, not standards
-    return bool(prefix) and len(prefix.group(0).replace("/", "")) >= 2
-
-
-def _cn_value(s: str) -> int | None:
-    if "亿" in s:
-        head, _, tail = s.partition("亿")
-        a = _cn_value(head) if head else 1
-        b = _cn_value(tail) if tail else 0
-        return None if a is None or b is None else a * 100_000_000 + b
-    if not re.search("[十百千万]", s):  # "二〇二〇" is read digit by digit
-        digits = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-                  "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-        try:
-            return int("".join(str(digits[ch]) for ch in s))
-        except (KeyError, ValueError):
-            return None
-    return cn_to_int(s)
+def _blank_std_numbers(t: str, spans: list[tuple[int, int, str]] | None = None) -> str:
+    """``t`` with its standard numbers blanked out (their digits are no claims or clauses)."""
+    if spans is None:
+        spans = std_number_spans(t, international=True)
+    for start, end, _ in reversed(spans):
+        t = t[:start] + " " + t[end:]
+    return t
 
 
 def _fmt(v: float) -> str:
@@ -384,11 +386,11 @@ def numbers(text: str) -> list[tuple[str, str]]:
     """
     t = unicodedata.normalize("NFKC", text)
     t = _MARKER.sub(" ", t)
-    t = _STD_NO.sub(lambda m: " " if _looks_like_std(m.group(1)) else m.group(0), t)
-    t = _ENUM.sub(" ", t)
+    t = _blank_std_numbers(t)
+    t = LIST_ITEM.sub(" ", t)
     out: list[tuple[str, str]] = []
     for m in _PERCENT_CN.finditer(t):
-        v = _cn_value(m.group(1)) if not m.group(1)[0].isdigit() else float(m.group(1))
+        v = cn_to_int(m.group(1)) if not m.group(1)[0].isdigit() else float(m.group(1))
         if v is not None:
             out.append((m.group(0), _fmt(v)))
     t = _PERCENT_CN.sub(" ", t)
@@ -407,7 +409,7 @@ def numbers(text: str) -> list[tuple[str, str]]:
         raw = m.group(2) or m.group(4)
         if not re.search("[零〇○一二两三四五六七八九十]", raw):  # "万元" alone is no number
             continue
-        v = _cn_value(raw)
+        v = cn_to_int(raw)
         if v is not None:
             out.append((m.group(0), _fmt(v)))
     return out
@@ -427,7 +429,7 @@ def source_facts(hits: Iterable[Hit]) -> tuple[set[str], set[str]]:
         vals |= number_values(blob)
         stds |= set(std_numbers(blob))
         if c.std_no:
-            stds.add(norm_std_no(c.std_no))
+            stds.add(std_key(c.std_no))
     return vals, stds
 
 
@@ -455,10 +457,10 @@ def check_numbers(answer: str, cited: dict[int, Hit], flag_uncited: bool = True)
     all_hits = list(cited.values())
     for sent in split_sentences(answer):
         ks = [k for k in marker_numbers(sent) if k in cited]
-        body = _MARKER.sub("", sent).strip()
+        body = strip_markers(sent).strip()
         if not ks and flag_uncited and _is_claim(body):
             g.uncited.append(body)
-            g.flags.append(f"uncited sentence: {_first_chars(body, 40)}")
+            g.flags.append(f"uncited sentence: {shorten(body, 40)}")
         hits = [cited[k] for k in ks] or all_hits
         vals, stds = source_facts(hits)
         bad: list[str] = []
@@ -474,7 +476,7 @@ def check_numbers(answer: str, cited: dict[int, Hit], flag_uncited: bool = True)
                 continue
             seen.add(tok)
             g.unsupported.append((body, tok))
-            g.flags.append(f"unsupported number {tok} in: {_first_chars(body, 40)}")
+            g.flags.append(f"unsupported number {tok} in: {shorten(body, 40)}")
     return g
 
 
@@ -517,10 +519,6 @@ def dense_band_for(embed_model: str) -> tuple[float, float] | None:
     return E5_BAND if "e5" in embed_model.lower() else None
 
 
-_REF_CLAUSE = re.compile(rf"第[{_CN_NUM}\d]+[条章节款]")
-_LAW_NAME = re.compile(rf"《([^》]{{2,40}})》|([{_CJK}]{{2,20}}?(?:法|条例|细则|办法|规定|规则|导则|纲要|方案))")
-
-
 @dataclass
 class Relevance:
     """The evidence that retrieval found something that answers the question."""
@@ -557,7 +555,7 @@ def assess_relevance(
         if not any(_std_supported(s, stds) for s in asked_std):
             return Relevance(0.0, False, f"{asked_std[0]} is not indexed")
     terms = query_terms(query)
-    covs = [coverage(terms, f"{h.chunk.std_no} {h.chunk.title} {h.chunk.heading} {h.chunk.text}") for h in top]
+    covs = [coverage(terms, hit_text(h)) for h in top]
     cov = max(covs) if covs else 0.0
     sims = [h.sources["dense_sim"] for h in top if "dense_sim" in h.sources]
     agree = any(_both_within(h, 10) for h in top)  # both retrievers found it
@@ -583,42 +581,40 @@ def _both_within(h: Hit, n: int) -> bool:
 
 
 def query_refs(text: str) -> tuple[str, str]:
-    """(document reference, clause reference) named in a question: a standard number,
-    《title》 or law name, and "第十条"/"第二章"/"8.6"; "" where absent."""
+    """(document reference, clause reference) named in a question or answer, "" where absent.
+
+    The document is the first standard number (normalised), else the law whose article is
+    named, else the first law or title named (as written, see
+    :func:`identifiers.find_law_name`); the clause is the one
+    :func:`identifiers.parse_reference` finds, or else one named without its document, as
+    follow-ups do ("那第二章呢？", "那 8.7 呢？").
+    """
     t = unicodedata.normalize("NFKC", text)
-    doc = ""
-    stds = [m.group(1) for m in _STD_NO.finditer(t) if _looks_like_std(m.group(1))]
+    stds = std_number_spans(t, international=True)
+    ref = parse_reference(t)
     if stds:
-        doc = stds[0].strip()
+        doc = stds[0][2]
     else:
-        for m in _LAW_NAME.finditer(t):
-            name = m.group(1) or _trim_name(m.group(2))
-            if name and name not in _NOT_NAMES:
-                doc = name
-                break
-    clause = ""
-    m = _REF_CLAUSE.search(t)
-    if m:
-        clause = m.group(0)
-    else:
-        rest = _STD_NO.sub(" ", t)
-        m2 = re.search(r"(?<![\d.])(?:[A-Z]\.)?\d+(?:\.\d+)+(?![\d.])|附录[A-Z]", rest)
-        if m2:
-            clause = m2.group(0)
+        doc = find_law_name(t)
+        if ref and ref.law and not doc.endswith(ref.law):  # as written when it is the same law
+            doc = ref.law
+    clause = ref.clause if ref and ref.clause else _loose_clause(_blank_std_numbers(t, stds))
     return doc, clause
 
 
-_NOT_NAMES = {"方法", "办法", "合法", "违法", "依法", "非法", "用法", "说法", "做法", "立法",
-              "执法", "司法", "守法", "想法", "看法", "规定", "有关规定", "相关规定"}
-_NAME_LEAD = re.compile(
-    r"^.*?(?:请问|根据|按照|依照|依据|关于|那么|那|我想知道|想知道|知道|查询|查一下|看看|的|在|是|和|与|对)"
-)
+_LOOSE_ARTICLE = re.compile(rf"第\s*[{_CN_NUM}\d]+\s*[条章节款]")
+_LOOSE_CLAUSE = re.compile(r"(?<![\d.A-Za-z表图])(?:[A-Z]|\d+)(?:\.\d+)+(?![\d.])|附录[A-Z]")
 
 
-def _trim_name(name: str) -> str:
-    """Cut question scaffolding off the front of a matched law name ("我想知道食品安全法")."""
-    trimmed = _NAME_LEAD.sub("", name)
-    return trimmed if len(trimmed) >= 2 else name
+def _loose_clause(t: str) -> str:
+    """A clause named without its document: "第十一条" (articles normalised, "第26条" →
+    "第二十六条"), "第二章", "8.7", "A.1", "附录B"; "" when none."""
+    m = _LOOSE_ARTICLE.search(t)
+    if m:
+        label = re.sub(r"\s+", "", m.group(0))
+        return (law_article_label(label) or label) if label.endswith("条") else label
+    m = _LOOSE_CLAUSE.search(t)
+    return normalize_clause_label(m.group(0)) if m else ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -630,8 +626,7 @@ def format_sources(citations: Sequence[Citation]) -> str:
     """Numbered source lines for the terminal: label, heading path, page, status, quote."""
     lines: list[str] = []
     for c in citations:
-        name = f"{c.std_no} {c.title}".strip() if c.std_no else (c.title or c.doc)
-        head = f"[{c.n}] {name} {c.clause}".rstrip()
+        head = f"[{c.n}] {_doc_name(c.std_no, c.title, c.doc)} {c.clause}".rstrip()
         extra = []
         if c.heading:
             extra.append(c.heading)

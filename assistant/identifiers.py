@@ -11,12 +11,21 @@ _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
 def cn_to_int(s: str) -> int | None:
-    """'五十四' → 54, '一百零二' → 102, '十' → 10, '26' → 26; None if not a number."""
+    """'五十四' → 54, '一百零二' → 102, '十' → 10, '26' → 26, '二〇二〇' → 2020 (digits without
+    units are read one by one, as years are written), '一亿二千万' → 120000000; None if not a
+    number."""
     s = s.strip()
     if not s:
         return None
     if s.isdigit():
         return int(s)
+    if "亿" in s:
+        head, _, tail = s.partition("亿")
+        a = cn_to_int(head) if head else 1
+        b = cn_to_int(tail) if tail else 0
+        return None if a is None or b is None else a * 100_000_000 + b
+    if len(s) > 1 and all(ch in _DIGITS for ch in s):
+        return int("".join(str(_DIGITS[ch]) for ch in s))
     total, section, num = 0, 0, 0
     for ch in s:
         if ch in _DIGITS:
@@ -165,18 +174,44 @@ def normalize_std_no(s: str) -> str | None:
     return no
 
 
-def find_std_numbers(text: str) -> list[str]:
+# International standards, cited beside Chinese ones ("等同采用ISO 9001:2015"): the year
+# follows a colon, a dash separates parts ("IEC 60335-1:2020").
+_INTL_RE = re.compile(
+    r"(?<![A-Za-z0-9_.])(?P<org>ISO/IEC|ISO/TS|ISO/TR|IEC/TS|IEC/TR|ISO|IEC|EN|IEEE)"
+    r"\s*(?P<num>\d{1,6}(?:\.\d{1,4}){0,4}(?:-\d{1,4}){0,3})(?:\s*:\s*(?P<year>\d{4}))?(?!\.?\d)"
+)
+
+
+def std_number_spans(text: str, international: bool = False) -> list[tuple[int, int, str]]:
+    """``(start, end, normalised number)`` of every standard number in running text, in order.
+
+    Chinese numbers as :func:`find_std_numbers` takes them; ``international`` adds ISO, IEC,
+    ISO/IEC, EN and IEEE numbers, normalised as ``"ISO 9001:2015"``.
+    """
+    t = text.replace("／", "/")  # same length: the spans hold for ``text``
+    spans: list[tuple[int, int, str]] = []
+    for m in _STD_RE.finditer(t):
+        no = _std_from_match(m, strict=True)
+        if no:
+            spans.append((m.start(), m.end(), no))
+    if international:
+        for m in _INTL_RE.finditer(t):
+            if any(s < m.end() and m.start() < e for s, e, _ in spans):
+                continue
+            year = f":{m.group('year')}" if m.group("year") else ""
+            spans.append((m.start(), m.end(), f"{m.group('org')} {m.group('num')}{year}"))
+        spans.sort()
+    return spans
+
+
+def find_std_numbers(text: str, international: bool = False) -> list[str]:
     """All standard numbers in running text, normalised, in order of appearance, no repeats.
 
     Only known prefixes are taken (GB, GB/T, GB/Z, GBZ, the industry codes, DBnn, T/…, Q/…), so
-    dates ("2020-03-31"), clause numbers ("5.2.3"), sizes ("16GB") are not numbers.
+    dates ("2020-03-31"), clause numbers ("5.2.3"), sizes ("16GB") are not numbers;
+    ``international`` adds ISO/IEC/EN/IEEE numbers (see :func:`std_number_spans`).
     """
-    out: list[str] = []
-    for m in _STD_RE.finditer(text.replace("／", "/")):
-        no = _std_from_match(m, strict=True)
-        if no and no not in out:
-            out.append(no)
-    return out
+    return list(dict.fromkeys(no for _, _, no in std_number_spans(text, international)))
 
 
 def split_std_no(no: str) -> tuple[str, str, str] | None:
@@ -290,7 +325,8 @@ _LAW_BARE = re.compile(
 )
 _FILLERS = ("请问一下", "请问", "请教", "我想知道", "想知道", "我想问", "想问", "我想了解",
             "了解一下", "查一下", "查询", "查看", "看看", "看一下", "根据", "依据", "按照", "依照",
-            "对照", "对于", "说说", "讲讲", "解释一下", "告诉我", "请", "问", "在", "那", "按")
+            "对照", "对于", "关于", "说说", "讲讲", "解释一下", "告诉我", "请", "问", "在", "那么", "那",
+            "按")
 _PRC = "中华人民共和国"
 
 _STD_CLAUSE = re.compile(
@@ -300,7 +336,7 @@ _STD_CLAUSE = re.compile(
 )
 
 
-def _clean_law_name(name: str) -> str:
+def _clean_law_name(name: str, keep_prc: bool = False) -> str:
     name = name.strip().strip("《》")
     changed = True
     while changed:
@@ -309,15 +345,16 @@ def _clean_law_name(name: str) -> str:
             if name.startswith(f) and len(name) > len(f) + 1:
                 name = name[len(f):]
                 changed = True
-    if name.startswith(_PRC) and len(name) > len(_PRC) + 1:
-        name = name[len(_PRC):]
-    # "安全生产法和产品质量法第26条": the article belongs to the last law named
+    # "安全生产法和产品质量法第26条": the article belongs to the last law named (split after
+    # "中华人民共和国", whose 和 is no conjunction)
+    prc = _PRC if name.startswith(_PRC) and len(name) > len(_PRC) + 1 else ""
+    name = name[len(prc):]
     parts = [p for p in re.split(r"以及|[、，,；;和与及或]", name) if p]
     if len(parts) > 1 and re.search(f"{_LAW_SUFFIX}$", parts[-1]) and len(parts[-1]) >= 2:
-        name = parts[-1]
+        name, prc = parts[-1], ""
         if name.startswith(_PRC) and len(name) > len(_PRC) + 1:
-            name = name[len(_PRC):]
-    return name
+            name, prc = name[len(_PRC):], _PRC
+    return prc + name if keep_prc else name
 
 
 def _article_from(m: re.Match[str]) -> str | None:
@@ -328,6 +365,40 @@ def _article_from(m: re.Match[str]) -> str | None:
         if sub:
             label += f"之{int_to_cn(sub)}"
     return label
+
+
+# Without an article to anchor it, a bare name must end in one of the suffixes that are
+# rarely a plain word ("决定", "意见", "通知" are), and is cut at the question around it.
+_NAMED_SUFFIX = r"(?:法典|法|条例|细则|办法|规定|规则|导则|纲要|方案)"
+_LAW_NAMED = re.compile(
+    rf"《(?P<quoted>[^《》]{{2,60}})》|(?P<bare>[\u3400-\u4dbf\u4e00-\u9fff]{{2,20}}?{_NAMED_SUFFIX})"
+)
+# what stands before a bare name in a question: "…的", "关于印发…", "怎样规定" (not 对外贸易法)
+_NAME_LEAD = re.compile(r"^.*(?:的|是|在|知道|关于|印发|对(?!外)|哪[里些个儿]?|怎[样么]?|如何|什么|为何)")
+# words that end like a law's name but are not one
+_NOT_LAW_NAMES = frozenset({"方法", "办法", "合法", "违法", "依法", "非法", "用法", "说法", "做法",
+                            "立法", "执法", "司法", "守法", "想法", "看法", "规定", "有关规定",
+                            "相关规定"})
+
+
+def find_law_name(text: str) -> str:
+    """The first law, regulation, policy or guideline named in ``text``, with or without an
+    article, as written; "" when none.
+
+    A title in 《》 is taken whole (``"根据《中华人民共和国标准化法》"`` →
+    ``"中华人民共和国标准化法"``); a bare name ends in 法/条例/办法/规定/方案/… and loses the
+    question in front of it (``"我想知道食品安全法的规定"`` → ``"食品安全法"``). Words such as
+    方法, 违法, 依法 are not names. Unlike :func:`parse_reference`, "中华人民共和国" is kept.
+    """
+    for m in _LAW_NAMED.finditer(text.translate(_FULLWIDTH)):
+        if m.group("quoted"):
+            return m.group("quoted").strip()
+        bare = m.group("bare")
+        name = _NAME_LEAD.sub("", bare)
+        name = _clean_law_name(name if len(name) >= 2 else bare, keep_prc=True)
+        if name not in _NOT_LAW_NAMES:
+            return name
+    return ""
 
 
 def parse_reference(text: str) -> Reference | None:

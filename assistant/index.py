@@ -224,7 +224,7 @@ class Index:
         ids = list(ids)
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            q = "SELECT id, data FROM chunks WHERE id IN (%s)" % ",".join("?" * len(part))
+            q = f"SELECT id, data FROM chunks WHERE id IN ({','.join('?' * len(part))})"
             for cid, data in self._db.execute(q, part):
                 out[cid] = _chunk_from_row(data)
         return out
@@ -345,6 +345,18 @@ class Index:
                 except (OSError, ValueError, KeyError):
                     pass  # stale or half-written: rebuild below
             self.rebuild_bm25()
+
+    def retokenize(self) -> int:
+        """Re-tokenize every stored passage (after a tokenizer change); vectors are kept."""
+        from .tokenize import TOKENIZER_VERSION, tokenize
+
+        rows = self._db.execute("SELECT id, passage FROM chunks").fetchall()
+        with self._lock, self._db:
+            self._db.executemany("UPDATE chunks SET tokens=? WHERE id=?",
+                                 [(" ".join(tokenize(p)), cid) for cid, p in rows])
+            self._bump()
+        self.manifest["tokenizer"] = TOKENIZER_VERSION
+        return len(rows)
 
     def rebuild_bm25(self) -> None:
         """Rebuild the keyword index from the stored tokens and persist it atomically."""

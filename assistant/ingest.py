@@ -97,13 +97,15 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
     from .load import load_file
     from .parse import parse
     from .parse.catalog import Catalog
-    from .tokenize import add_terms, tokenize
+    from .tokenize import TOKENIZER_VERSION, add_terms, tokenize
 
     t0 = time.perf_counter()
     report = IngestReport()
     embedder = get_embedder(settings)
     index = Index.open(settings, create=True, embedder_id=embedder.id, dim=embedder.dim)
     add_terms(index.terms())
+    if index.manifest.get("tokenizer") != TOKENIZER_VERSION:
+        index.retokenize()  # keyword tokens follow the tokenizer; vectors stay valid
 
     files = list(discover(paths))
     catalogs: dict[Path, Catalog | None] = {}
@@ -216,8 +218,15 @@ class _NoBar:
 def _progress(enabled: bool):  # type: ignore[no-untyped-def]
     if not enabled:
         return _NoBar()
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
-                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class Rate(ProgressColumn):

@@ -12,28 +12,20 @@ import threading
 from collections.abc import Iterable
 from functools import lru_cache
 
-TOKENIZER_VERSION = "jieba-search+ids-1"
+TOKENIZER_VERSION = "jieba-search+ids-2"
 
 _lock = threading.Lock()
 _jieba = None
 
-# A standard number, in the loose shapes people type; normalised by identifiers.
-_STD_RE = re.compile(
-    r"(?<![A-Za-z])((?:GB|JB|QB|SJ|HG|YY|DB\d{2}|T|Q)\s*[/_]?\s*[TZ]?\s*[/_]?\s*"
-    r"(?:[A-Za-z]{2,8}\s+)?\d+(?:\.\d+)*(?:\s*[-—–－_]\s*\d{2,4})?)",
-    re.IGNORECASE,
-)
-_CLAUSE_RE = re.compile(r"(?<![\w.])((?:[A-Z]|\d{1,2})(?:\.\d{1,3}){1,4})(?![\w.])")
-_ARTICLE_RE = re.compile(r"(?:第[零〇一二三四五六七八九十百千\d]+|(?<!\d)\d{1,4})条(?:之[一二三四五六七八九十]+)?")
+_CLAUSE_RE = re.compile(r"(?<![A-Za-z0-9.])((?:[A-Z]|\d{1,2})(?:\.\d{1,3}){1,4})(?![A-Za-z0-9.])")
+_ARTICLE_RE = re.compile(r"(?:第[零〇一二三四五六七八九十百千\d]+|(?<![\d.])\d{1,4})条(?:之[一二三四五六七八九十]+)?")
 _ANNEX_RE = re.compile(r"附录\s*([A-Z])")
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 # Function words that carry no retrieval signal; kept short on purpose: legal wording
 # like "应当", "不得" and "可以" is meaningful and stays.
 STOPWORDS = frozenset(
-    "的 了 和 与 及 或 是 在 对 为 以 等 将 把 被 由 从 向 于 其 之 也 就 都 而 并 "
-    "这 那 这个 那个 什么 怎么 如何 吗 呢 吧 啊 哪些 哪 我 你 他 她 它 我们 你们 "
-    "请问 一下 一个 有 没有 能 会 要 想 问 该 该当 时候 怎样 谁 多少 哪里".split()
+    ["的", "了", "和", "与", "及", "或", "是", "在", "对", "为", "以", "等", "将", "把", "被", "由", "从", "向", "于", "其", "之", "也", "就", "都", "而", "并", "这", "那", "这个", "那个", "什么", "怎么", "如何", "吗", "呢", "吧", "啊", "哪些", "哪", "我", "你", "他", "她", "它", "我们", "你们", "请问", "一下", "一个", "有", "没有", "能", "会", "要", "想", "问", "该", "该当", "时候", "怎样", "谁", "多少", "哪里"]
 )
 
 
@@ -64,20 +56,9 @@ def add_terms(terms: Iterable[str]) -> None:
 
 def _identifier_tokens(text: str) -> tuple[list[str], str]:
     """Return identifier tokens found in text and the text with them blanked out."""
-    from .identifiers import cn_to_int
+    from .identifiers import cn_to_int, std_number_spans
 
     toks: list[str] = []
-
-    def std(m: re.Match[str]) -> str:
-        raw = m.group(1)
-        norm = _norm_std(raw)
-        if norm:
-            toks.append(norm)
-            base = norm.split("-")[0]
-            if base != norm:
-                toks.append(base)
-            return " "
-        return raw
 
     def art(m: re.Match[str]) -> str:
         label = m.group(0)
@@ -85,24 +66,21 @@ def _identifier_tokens(text: str) -> tuple[list[str], str]:
         toks.append(f"第{n}条" if n is not None else label)
         return " "
 
-    text = _STD_RE.sub(std, text)
+    # standard numbers: one token with the year, one without (a query often omits it)
+    spans = std_number_spans(text)
+    for start, end, no in reversed(spans):
+        key = std_token(no)
+        toks.extend([key, key.split("-")[0]] if "-" in key else [key])
+        text = text[:start] + " " + text[end:]
+    text = _CLAUSE_RE.sub(lambda m: (toks.append(m.group(1).upper()), " ")[1], text)
     text = _ARTICLE_RE.sub(art, text)
     text = _ANNEX_RE.sub(lambda m: (toks.append("附录" + m.group(1).upper()), " ")[1], text)
-    text = _CLAUSE_RE.sub(lambda m: (toks.append(m.group(1).upper()), " ")[1], text)
     return toks, text
 
 
-def _norm_std(raw: str) -> str:
-    """A compact token form of a standard number: 'gb/t1.1-2020'."""
-    s = re.sub(r"[\s_]", "", raw).lower().replace("—", "-").replace("–", "-").replace("－", "-")
-    m = re.match(r"^(gb|jb|qb|sj|hg|yy|db\d{2}|t|q)/?([tz])?/?([a-z]{0,8}?)(\d+(?:\.\d+)*)(?:-(\d{2,4}))?$", s)
-    if not m:
-        return ""
-    prefix, suffix, org, num, year = m.groups()
-    if prefix in ("t", "q") and not org:
-        return ""  # "T 1" alone is not a standard number
-    head = prefix + ("/" + suffix if suffix else "") + (org or "")
-    return f"{head}{num}" + (f"-{year}" if year else "")
+def std_token(no: str) -> str:
+    """The token form of a normalised standard number: "GB/T 1.1—2020" → "gb/t1.1-2020"."""
+    return no.lower().replace(" ", "").replace("—", "-")
 
 
 @lru_cache(maxsize=4096)

@@ -138,6 +138,19 @@ def test_query_refs() -> None:
     assert query_refs("违法的后果是什么") == ("", "")
 
 
+def test_query_refs_normalises_through_identifiers() -> None:
+    # the law whose article is named; articles and standard numbers in their usual spelling
+    assert query_refs("依据安全生产法和产品质量法第26条") == ("产品质量法", "第二十六条")
+    assert query_refs("刑法第一百三十三条之一") == ("刑法", "第一百三十三条之一")
+    assert query_refs("GB/T1.1-2020第8.6条") == ("GB/T 1.1—2020", "8.6")
+    assert query_refs("根据《中华人民共和国标准化法》第二条") == ("中华人民共和国标准化法", "第二条")
+    # clauses named without their document, as follow-ups do
+    assert query_refs("那第26条呢？") == ("", "第二十六条")
+    assert query_refs("那 A.2 呢") == ("", "A.2")
+    assert query_refs("GB/T 1.1 有什么要求") == ("GB/T 1.1", "")  # "1.1" is no clause
+    assert std_numbers("内存16GB 2条") == []
+
+
 def test_format_sources() -> None:
     cits = [build_citation(1, STD86, "该要素应设置为文件的第2章，且不应分条。"),
             build_citation(2, _hit("…", "5.2", "导则", std_no="GB/T 1.1—2009", status="废止",

@@ -8,6 +8,7 @@ from assistant.identifiers import (
     Reference,
     clause_sort_key,
     cn_to_int,
+    find_law_name,
     find_std_numbers,
     int_to_cn,
     law_article_label,
@@ -17,6 +18,7 @@ from assistant.identifiers import (
     split_std_no,
     std_base,
     std_category,
+    std_number_spans,
     std_year,
 )
 
@@ -96,6 +98,16 @@ def test_find_std_numbers_keeps_year_apart_from_clause() -> None:
     assert find_std_numbers("GB/T 20000.1～20000.3") == ["GB/T 20000.1"]
 
 
+def test_find_international_numbers_on_request() -> None:
+    text = "GB/T 19001-2016/ISO 9001:2015 等同采用；另见ISO/IEC 17025:2017、IEC 60335-1:2020和EN 71。"
+    assert find_std_numbers(text) == ["GB/T 19001—2016"]
+    assert find_std_numbers(text, international=True) == [
+        "GB/T 19001—2016", "ISO 9001:2015", "ISO/IEC 17025:2017", "IEC 60335-1:2020", "EN 71"]
+    spans = std_number_spans("依据GB/T 1.1-2020和ISO 9001", international=True)
+    assert spans == [(2, 15, "GB/T 1.1—2020"), (16, 24, "ISO 9001")]
+    assert find_std_numbers("ISO9001认证、iso 14001、PEN 12", international=True) == ["ISO 9001"]
+
+
 @pytest.mark.parametrize(("no", "cat"), [
     ("GB 2760—2014", ("national", "mandatory")),
     ("GB/T 1.1—2020", ("national", "recommended")),
@@ -148,6 +160,7 @@ def test_base_year_split() -> None:
     ("重庆市标准化条例第十二条", Reference("", "重庆市标准化条例", "第十二条")),
     ("《市场监督管理行政处罚程序规定》第 5 条", Reference("", "市场监督管理行政处罚程序规定", "第五条")),
     ("第8.6条怎么理解", Reference("", "", "8.6")),
+    ("那么标准化法第十条呢", Reference("", "标准化法", "第十条")),
 ])
 def test_parse_reference(query: str, ref: Reference) -> None:
     assert parse_reference(query) == ref
@@ -158,6 +171,24 @@ def test_parse_reference(query: str, ref: Reference) -> None:
 ])
 def test_parse_reference_none(query: str) -> None:
     assert parse_reference(query) is None
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("标准化法第十条规定了什么？", "标准化法"),
+    ("我想知道《产品质量法》第四十九条", "产品质量法"),
+    ("根据《中华人民共和国标准化法》第二条，强制性标准必须执行。", "中华人民共和国标准化法"),
+    ("中华人民共和国产品质量法", "中华人民共和国产品质量法"),
+    ("我想知道食品安全法的规定", "食品安全法"),
+    ("请问那么标准化法什么时候施行", "标准化法"),
+    ("关于印发示例市标准化发展实施方案的通知", "示例市标准化发展实施方案"),
+    ("对外贸易法的适用范围", "对外贸易法"),
+    ("违法的后果是什么", ""),
+    ("各要素的类别在哪里规定？", ""),
+    ("本条例由谁解释？", ""),
+    ("它的实施日期是？", ""),
+])
+def test_find_law_name(text: str, name: str) -> None:
+    assert find_law_name(text) == name
 
 
 def test_law_article_label() -> None:
@@ -202,3 +233,7 @@ def test_numerals_unchanged() -> None:
         assert cn_to_int(int_to_cn(n)) == n
     assert int_to_cn(26) == "二十六"
     assert cn_to_int("26") == 26
+    # years are written digit by digit; 亿 above 万
+    assert cn_to_int("二〇二〇") == 2020 and cn_to_int("一九九五") == 1995
+    assert cn_to_int("一亿二千万") == 120_000_000 and cn_to_int("十亿") == 1_000_000_000
+    assert cn_to_int("五十四万") == 540_000 and cn_to_int("abc") is None

@@ -136,3 +136,18 @@ def test_kill_9_mid_ingest_leaves_a_working_index(settings, tmp_path):
     assert len(idx.documents()) == len(rels)
     assert idx.count(pending=True) == 0
     assert idx.store._collection.count() == idx.count()
+
+
+def test_tokenizer_change_retokenizes_without_reembedding(settings, tmp_path):
+    root = _corpus(tmp_path)
+    ingest([root], settings, progress=False)
+    idx = Index.open(settings)
+    idx._db.execute("UPDATE chunks SET tokens='stale'")
+    idx._db.commit()
+    idx.update_manifest(tokenizer="old-tokenizer")
+    r = ingest([root], settings, progress=False)
+    assert r.count("unchanged") == 2 and r.embedded == 0
+    idx = Index.open(settings)
+    assert idx.manifest["tokenizer"] != "old-tokenizer"
+    hits = Retriever(idx, settings).search("授权签字人", k=1, mode="bm25")
+    assert hits and hits[0].chunk.clause == "第二条"
