@@ -4,7 +4,6 @@ versions, filters, output records."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
