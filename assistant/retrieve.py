@@ -225,11 +225,13 @@ class Retriever:
 
         chunks = self.index.get_chunks(list(cands) + exact_ids)
         versions = self.versions()
+        doc_bonus = self._doc_scores(cands.values(), chunks)
         ranked: list[_Cand] = []
         for c in cands.values():
             ch = chunks.get(c.id)
             if ch is None:
                 continue
+            c.score += doc_bonus.get(ch.doc, 0.0)
             if boost_docs and ch.doc in boost_docs:
                 c.score *= 1.5
             if self.settings.authority_weight:
@@ -258,6 +260,25 @@ class Retriever:
                             superseded=bool(v and not v.current),
                             replaced_by=v.replaced_by if v else ""))
         return hits
+
+    def _doc_scores(self, cands: Any, chunks: dict[str, Chunk]) -> dict[str, float]:
+        """Document-level evidence: the sum of a document's three best chunk scores, scaled
+        so the best document adds ``doc_weight`` × the best chunk score. A law whose several
+        articles match is more likely the one the question is about."""
+        w = self.settings.doc_weight
+        if not w:
+            return {}
+        per_doc: dict[str, list[float]] = {}
+        for c in cands:
+            ch = chunks.get(c.id)
+            if ch is not None:
+                per_doc.setdefault(ch.doc, []).append(c.score)
+        if not per_doc:
+            return {}
+        agg = {d: sum(sorted(v, reverse=True)[:3]) for d, v in per_doc.items()}
+        top_doc = max(agg.values()) or 1.0
+        top_chunk = max(max(v) for v in per_doc.values())
+        return {d: w * a / top_doc * top_chunk for d, a in agg.items()}
 
     def _bm25(self, query: str, n: int, allowed: set[str] | None) -> list[tuple[str, float]]:
         from .tokenize import tokenize
