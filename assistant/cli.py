@@ -208,6 +208,8 @@ def eval_(
     corpus: Path = typer.Option(None, "--corpus", help="ingest this folder into a cached index and evaluate on it"),
     out: Path = typer.Option(None, "--out", help="where qrels, runs, metrics.json and report.md go"),
     baselines: bool = typer.Option(False, "--baselines", help="also run BM25-only, dense-only and LlamaIndex's default recipe"),
+    baseline: list[str] = typer.Option(None, "--baseline", help="run only these baselines: bm25, dense, llamaindex-default (repeatable)"),
+    index: Path = typer.Option(None, "--index", help="evaluate on this existing index instead of ingesting the datasets' corpora"),
     compare: Path = typer.Option(None, "--compare", help="a previous run folder: list regressions"),
     limit: int = typer.Option(None, "--limit", help="only the first N questions of each dataset"),
     answers: bool = typer.Option(True, "--answers/--no-answers", help="also evaluate answers and citations"),
@@ -217,8 +219,10 @@ def eval_(
     from .evaluate import run_eval
 
     s = _settings(ctx)
-    result = run_eval(list(datasets or []), s, corpus=corpus, out=out, baselines=baselines,
-                      compare=compare, limit=limit, answers=answers, progress=not quiet)
+    chosen: bool | list[str] = list(baseline) if baseline else baselines
+    result = run_eval(list(datasets or []), s, corpus=corpus, out=out, baselines=chosen,
+                      compare=compare, limit=limit, answers=answers, progress=not quiet,
+                      index=index)
     typer.echo(f"report: {result.get('out', out)}/report.md")
     if result.get("violations"):
         for v in result["violations"]:

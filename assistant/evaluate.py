@@ -228,6 +228,8 @@ def _rel(p: Path) -> str:
 
 # ----------------------------------------------------------------------------- systems
 
+BASELINES = ("bm25", "dense", "llamaindex-default")
+
 class SearchSystem(Protocol):
     """What the harness needs from a system under test."""
 
@@ -920,7 +922,8 @@ def _make_progress(enabled: bool) -> Any:
 
 
 def run_eval(datasets: Sequence[Path | str], settings: Settings, corpus: Path | None = None,
-             out: Path | None = None, baselines: bool = False, compare: Path | None = None,
+             out: Path | None = None, baselines: bool | Sequence[str] = False,
+             compare: Path | None = None,
              limit: int | None = None, answers: bool = False, progress: bool = True, *,
              index: Path | None = None, thresholds: dict[str, Any] | None = None
              ) -> dict[str, Any]:
@@ -968,10 +971,11 @@ def run_eval(datasets: Sequence[Path | str], settings: Settings, corpus: Path | 
         cost["indexes"][_display_target(target)] = info
         retriever = Retriever(idx, s, embedder=embedder)
         systems: list[SearchSystem] = [RetrieverSystem(retriever, "hybrid")]
-        if baselines:
+        wanted = set(BASELINES) if baselines is True else set(baselines or ())
+        systems += [RetrieverSystem(retriever, m) for m in ("bm25", "dense") if m in wanted]
+        if "llamaindex-default" in wanted:
             from .baselines import LlamaIndexDefault, baseline_cache_dir
 
-            systems += [RetrieverSystem(retriever, "bm25"), RetrieverSystem(retriever, "dense")]
             b = LlamaIndexDefault(idx.iter_chunks(), embedder,
                                   baseline_cache_dir(Path(s.cache_dir), embedder.id))
             systems.append(b)

@@ -20,11 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STARD = ROOT.parent / "shared" / "eval" / "stard-train.jsonl"
 
 
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", type=Path, required=True)
@@ -34,6 +29,7 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from assistant.config import load_settings
+    from assistant.metrics import percentile
     from assistant.service import Assistant
 
     if STARD.exists():
@@ -50,7 +46,7 @@ def main() -> None:
             t = time.perf_counter()
             a.search(q, args.k, mode=mode)
             lat.append((time.perf_counter() - t) * 1000)
-        res[mode] = {"p50_ms": round(statistics.median(lat), 1), "p95_ms": round(pct(lat, 95), 1),
+        res[mode] = {"p50_ms": round(statistics.median(lat), 1), "p95_ms": round(percentile(lat, 95) or 0.0, 1),
                      "mean_ms": round(statistics.fmean(lat), 1)}
     res["ratio_hybrid_over_bm25_p50"] = {"x": round(res["hybrid"]["p50_ms"] / res["bm25"]["p50_ms"], 2)}
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
