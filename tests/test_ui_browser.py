@@ -123,7 +123,7 @@ def test_answer_with_openable_citation(page: Any) -> None:
 
 
 def test_uncovered_question_is_a_distinct_notice(page: Any) -> None:
-    msg = ask(page, "火星基地的氧气供应标准是什么？")
+    msg = ask(page, "火星探测器着陆时的速度是多少？")
     assert "sa-refusal" in (msg.get_attribute("class") or ""), msg.inner_text()
     assert "未涵盖" in msg.inner_text()
     shot(page, "ui-2b-refusal.png")
