@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         "or 'fake' (deterministic hashed n-grams, for tests)",
     )
     embed_batch_tokens: int = Field(8192, description="tokens per embedding batch")
-    threads: int = Field(0, description="torch threads (0 = all cores)")
+    threads: int = Field(0, description="embedding worker threads (0 = one per core)")
+    embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="auto = bfloat16 where the CPU multiplies it natively (AMX), else float32")
 
     # retrieval
     top_k: int = Field(10, description="hits to return")

@@ -565,18 +565,30 @@ def _progress_steps(show: bool, title: str, total: int) -> Iterator[Callable[[st
 # --------------------------------------------------------------------------------------
 
 
+_DTYPES = {"auto": "", "float32": "float32", "fp32": "float32", "bfloat16": "bfloat16",
+           "bf16": "bfloat16"}
+
+
 def _torch_dtype(name: str) -> torch.dtype:
-    """``auto`` is bfloat16 where the CPU multiplies bf16 in hardware (AMX), else float32."""
+    """``auto`` is bfloat16 where the CPU multiplies bf16 in hardware (AMX), else float32.
+
+    bf16 weights and activations keep the cosine to fp32 above 0.9999 for this model.
+    """
     import torch
 
+    if name not in _DTYPES:
+        raise EmbedderError(f"unknown embedding dtype {name!r} (auto, float32 or bfloat16)")
     if name == "auto":
         amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
         return torch.bfloat16 if amx() else torch.float32
-    if name in ("bfloat16", "bf16"):
-        return torch.bfloat16
-    if name in ("float32", "fp32"):
-        return torch.float32
-    raise EmbedderError(f"unknown embedding dtype {name!r} (auto, float32 or bfloat16)")
+    return getattr(torch, _DTYPES[name])
+
+
+def _position_offset(cfg: dict[str, Any]) -> int:
+    """RoBERTa / XLM-R number positions from padding_idx + 1, BERT from 0."""
+    if cfg.get("model_type") in ("roberta", "xlm-roberta"):
+        return int(cfg.get("pad_token_id") or 0) + 1
+    return 0
 
 
 class _FastEncoder:
@@ -602,9 +614,7 @@ class _FastEncoder:
         self.hidden = int(cfg["hidden_size"])
         self.heads = int(cfg["num_attention_heads"])
         self.eps = float(cfg["layer_norm_eps"])
-        # RoBERTa numbers positions from padding_idx + 1, BERT from 0.
-        roberta = cfg.get("model_type") in ("roberta", "xlm-roberta")
-        self.pos_offset = int(cfg.get("pad_token_id") or 0) + 1 if roberta else 0
+        self.pos_offset = _position_offset(cfg)
         self.word = t("embeddings.word_embeddings.weight")
         self.pos = t("embeddings.position_embeddings.weight")
         self.type0 = t("embeddings.token_type_embeddings.weight")[0].contiguous()
@@ -829,6 +839,9 @@ class _BatchedEmbedder:
         """L2-normalised float32 (B, dim) of right-padded ``ids``."""
         raise NotImplementedError
 
+    def _ready(self) -> None:
+        """Load whatever is loaded lazily, before worker threads need it."""
+
     def _batches(self, ids: list[list[int]], budget: int
                  ) -> list[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
         """(row indices, padded ids, lengths) batches of at most ``budget`` padded tokens."""
@@ -871,6 +884,7 @@ class _BatchedEmbedder:
         total = sum(min(len(x), self.max_tokens) for x in ids)
         budget = max(self.max_tokens, min(self.batch_tokens, -(-total // workers)))
         batches = self._batches(ids, budget)
+        self._ready()
         try:
             with _torch_threads(1):
                 self._run_batches(batches, min(workers, len(batches)), out, progress)
@@ -918,43 +932,83 @@ class _BatchedEmbedder:
 class DefaultEmbedder(_BatchedEmbedder):
     """The converted default model (:func:`prepare_default_model`), run by the fast path.
 
-    Loads ``tokenizer.json`` with ``tokenizers`` and the safetensors with torch — no
-    transformers / sentence-transformers import, so a CLI call starts quickly.
+    ``id`` and ``dim`` are known at once; the tokenizer and weights load on first use
+    (or :meth:`load`), so opening an index or a keyword-only search costs nothing. The
+    load needs ``tokenizers`` and torch only — no transformers / sentence-transformers
+    import — so a CLI call starts quickly.
     """
 
     def __init__(self, path: Path, *, embedder_id: str = DEFAULT_EMBEDDER_ID,
                  batch_tokens: int = 8192, threads: int = 0, dtype: str = "auto") -> None:
-        from tokenizers import Tokenizer
-
-        path = Path(path)
+        self.path = Path(path)
         try:
-            cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
-            self._tok = Tokenizer.from_file(str(path / "tokenizer.json"))
-            dt = _torch_dtype(dtype)
-            with _torch_threads(1), _TensorFile(path / "model.safetensors") as f:
-                self._fast = _FastEncoder(f.reader(dt), cfg, "mean", dt)
+            self._cfg = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
+            self.dim = int(self._cfg["hidden_size"])
+            positions = int(self._cfg["max_position_embeddings"]) - _position_offset(self._cfg)
         except (OSError, ValueError, KeyError) as e:
-            raise EmbedderError(f"cannot load the default embedder from {path}: {e}") from None
-        self._tok.no_truncation()
-        self._tok.no_padding()
-        self._tok.encode_special_tokens = True  # as split_special_tokens in tokenizer_config
+            raise EmbedderError(f"cannot read the default embedder in {self.path}: {e}") from None
+        if dtype not in _DTYPES:
+            raise EmbedderError(f"unknown embedding dtype {dtype!r} (auto, float32 or bfloat16)")
         self.id = embedder_id
-        self.dim = self._fast.hidden
         self.query_prompt, self.passage_prompt = E5_QUERY_PROMPT, E5_PASSAGE_PROMPT
         self.batch_tokens, self.threads = batch_tokens, threads
-        self.pad_id = int(cfg.get("pad_token_id") or 0)
-        self.max_tokens = min(MAX_TOKENS, int(cfg["max_position_embeddings"]) - self._fast.pos_offset)
-        with _torch_threads(1):
-            self._fast.try_fuse(batch_tokens)
-        _release_memory()
+        self.pad_id = int(self._cfg.get("pad_token_id") or 0)
+        self.max_tokens = min(MAX_TOKENS, positions)
+        self._dtype = dtype
+        self._lock = threading.Lock()
+        self._tok: Any = None
+        self._fast: _FastEncoder | None = None
+
+    def load(self) -> DefaultEmbedder:
+        """Load the tokenizer and the weights now rather than on first use."""
+        self._tokenizer()
+        self._encoder()
+        return self
+
+    def _tokenizer(self) -> Any:
+        if self._tok is not None:
+            return self._tok
+        with self._lock:
+            if self._tok is None:
+                from tokenizers import Tokenizer
+
+                try:
+                    tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+                except Exception as e:  # tokenizers raises its own Exception type
+                    raise EmbedderError(f"cannot load {self.path / 'tokenizer.json'}: {e}") from None
+                tok.no_truncation()
+                tok.no_padding()
+                tok.encode_special_tokens = True  # as split_special_tokens in tokenizer_config
+                self._tok = tok
+            return self._tok
+
+    def _encoder(self) -> _FastEncoder:
+        if self._fast is not None:
+            return self._fast
+        with self._lock:
+            if self._fast is None:
+                dt = _torch_dtype(self._dtype)
+                try:
+                    with _torch_threads(1), _TensorFile(self.path / "model.safetensors") as f:
+                        fast = _FastEncoder(f.reader(dt), self._cfg, "mean", dt)
+                        fast.try_fuse(self.batch_tokens)
+                except (OSError, ValueError, KeyError) as e:
+                    raise EmbedderError(f"cannot load the default embedder from {self.path}: {e}"
+                                        ) from None
+                self._fast = fast
+                _release_memory()  # the fp32 read buffers and the probe's activations
+            return self._fast
+
+    def _ready(self) -> None:
+        self._encoder()
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
-        return [e.ids for e in self._tok.encode_batch(texts, add_special_tokens=True)]
+        return [e.ids for e in self._tokenizer().encode_batch(texts, add_special_tokens=True)]
 
     def _forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         import torch
 
-        return torch.nn.functional.normalize(self._fast(ids, lengths), dim=-1)
+        return torch.nn.functional.normalize(self._encoder()(ids, lengths), dim=-1)
 
 
 def _pooling_mode(module: Any) -> str | None:
@@ -985,7 +1039,8 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
     def __init__(self, name_or_path: str, query_prompt: str | None = None,
                  passage_prompt: str | None = None, *, embedder_id: str | None = None,
                  batch_tokens: int = 8192, threads: int = 0, dtype: str = "auto") -> None:
-
+        if dtype not in _DTYPES:
+            raise EmbedderError(f"unknown embedding dtype {dtype!r} (auto, float32 or bfloat16)")
         self.name = str(name_or_path)
         self.id = embedder_id or self.name
         self.batch_tokens, self.threads = batch_tokens, threads
@@ -1036,6 +1091,7 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
             ok = False
         if ok:
             self._st = None  # the model's own fp32 copy is no longer needed
+            _release_memory()
         else:
             self._fast = None
 
@@ -1106,7 +1162,7 @@ def get_embedder(settings: Settings) -> Embedder:
         emb = _CACHE.get(key)
         if emb is None:
             kw = {"batch_tokens": settings.embed_batch_tokens, "threads": settings.threads,
-                  "dtype": getattr(settings, "embed_dtype", "auto")}
+                  "dtype": settings.embed_dtype}
             if name == "fake":
                 emb = FakeEmbedder()
             elif name == DEFAULT_EMBED_MODEL:

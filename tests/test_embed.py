@@ -227,6 +227,15 @@ def test_prepare_is_atomic_and_reused(cache_dir: Path, model_dir: Path) -> None:
 
 
 @pytest.mark.integration
+def test_default_embedder_loads_lazily(model_dir: Path) -> None:
+    e = embed.DefaultEmbedder(model_dir)
+    assert (e.id, e.dim, e.max_tokens) == (embed.DEFAULT_EMBEDDER_ID, 384, 512)
+    assert e._fast is None and e._tok is None  # opening an index needs only id and dim
+    with pytest.raises(EmbedderError):
+        embed.DefaultEmbedder(model_dir, dtype="int3")
+
+
+@pytest.mark.integration
 def test_default_embedder_api(default: Embedder, cache_dir: Path) -> None:
     assert default.id == embed.DEFAULT_EMBEDDER_ID and default.dim == 384
     assert get_embedder(Settings(cache_dir=cache_dir)) is default  # one load per process

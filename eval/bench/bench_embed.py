@@ -186,10 +186,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         model_dir = next((Path(tmp) / "models").iterdir())
         t = time.perf_counter()
         emb = DefaultEmbedder(model_dir, threads=threads, batch_tokens=batch_tokens,
-                              dtype=args.dtype)
+                              dtype=args.dtype).load()
         r["load_seconds"] = time.perf_counter() - t
-        r["dtype"] = str(emb._fast.dtype).removeprefix("torch.")
-        r["fused_onednn"] = emb._fast.fused
+        encoder = emb._encoder()
+        r["dtype"] = str(encoder.dtype).removeprefix("torch.")
+        r["fused_onednn"] = encoder.fused
 
         # (b) our embedder
         tokens = sum(emb.count_tokens(texts))
