@@ -424,32 +424,13 @@ def _line_no(problem: str) -> int:
 
 
 class _Progress:
-    """A rich progress bar on stderr: count, rate (questions/s) and ETA."""
+    """The answering progress bar (count, questions/s, ETA)."""
 
     def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            ProgressColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        from rich.text import Text
+        from .progress import make_progress
 
-        class Rate(ProgressColumn):
-            def render(self, task: Any) -> Text:
-                speed = task.finished_speed or task.speed
-                return Text(f"{speed:.2f} q/s" if speed else "– q/s")
-
-        self._p = Progress(
-            TextColumn("answering"), BarColumn(), MofNCompleteColumn(), Rate(),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=False,
-        )
-        self._task = self._p.add_task("batch", total=total)
+        self._p = make_progress("q/s")
+        self._task = self._p.add_task("answering", total=total)
         self._p.start()
 
     def advance(self) -> None:

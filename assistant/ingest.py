@@ -218,20 +218,6 @@ class _NoBar:
 def _progress(enabled: bool):  # type: ignore[no-untyped-def]
     if not enabled:
         return _NoBar()
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
+    from .progress import make_progress
 
-    class Rate(ProgressColumn):
-        def render(self, task) -> Text:  # type: ignore[no-untyped-def]
-            return Text(f"{task.speed:,.1f}/s" if task.speed else "", style="progress.data.speed")
-
-    return Progress(TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(),
-                    Rate(), TimeElapsedColumn(), TimeRemainingColumn())
+    return make_progress("/s")
