@@ -168,6 +168,8 @@ class LlamaIndexDefault:
                 known[k] = v
             if progress is not None:
                 progress(len(part))
+            if cache is not None and (i // batch) % 20 == 19:
+                cache.save()  # an interrupted build keeps what it embedded
         if cache is not None and todo:
             cache.save()
         for n, k in zip(nodes, keys, strict=True):
