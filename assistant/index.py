@@ -160,6 +160,11 @@ class Index:
             self._docs_cache = docs
         return self._docs_cache
 
+    def source_of(self, doc: str) -> str:
+        """The ingested root a document came from (what ``--prune`` compares against)."""
+        row = self._db.execute("SELECT source FROM documents WHERE doc=?", (doc,)).fetchone()
+        return row[0] if row else ""
+
     def doc_hashes(self) -> dict[str, tuple[str, str]]:
         """doc → (sha256, chunker version) of what is indexed."""
         rows = self._db.execute("SELECT doc, sha256, chunker FROM documents").fetchall()
@@ -235,10 +240,13 @@ class Index:
 
     def find_clause(self, clause: str, docs: Iterable[str] | None = None) -> list[Chunk]:
         """Chunks whose label is exactly ``clause`` (optionally within ``docs``)."""
-        rows = self._db.execute("SELECT doc, data FROM chunks WHERE clause=? ORDER BY doc, ordinal",
-                                (clause,)).fetchall()
-        wanted = set(docs) if docs is not None else None
-        return [_chunk_from_row(d) for doc, d in rows if wanted is None or doc in wanted]
+        q, args = "SELECT data FROM chunks WHERE clause=?", [clause]
+        if docs is not None:
+            docs = list(docs)
+            q += f" AND doc IN ({','.join('?' * len(docs))})"
+            args += docs
+        rows = self._db.execute(q + " ORDER BY doc, ordinal", args).fetchall()
+        return [_chunk_from_row(d) for (d,) in rows]
 
     def iter_chunks(self) -> Iterator[Chunk]:
         for (data,) in self._db.execute("SELECT data FROM chunks ORDER BY seq"):

@@ -160,7 +160,7 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
         if prune:
             roots = {str(r) for _, r in files} | {str(p) for p in paths if p.is_dir()}
             for doc, info in index.documents().items():
-                src = _source_of(index, doc)
+                src = index.source_of(doc)
                 if doc not in seen and src in roots:
                     index.remove_document(doc)
                     record(FileResult(info.meta.doc, "removed"))
@@ -176,11 +176,6 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
     index.update_manifest()
     report.seconds = time.perf_counter() - t0
     return report
-
-
-def _source_of(index: Index, doc: str) -> str:
-    row = index._db.execute("SELECT source FROM documents WHERE doc=?", (doc,)).fetchone()
-    return row[0] if row else ""
 
 
 def embed_pending(index: Index, embedder, settings: Settings, bar=None,  # type: ignore[no-untyped-def]
