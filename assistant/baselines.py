@@ -11,7 +11,7 @@ disk (keyed by text hash and embedder id): embedding is the cost, the split is c
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -93,20 +93,27 @@ def wrap_embedder(embedder: Any) -> Any:
 
 
 class VectorCache:
-    """Passage vectors on disk, keyed by sha1 of the text (one .npy + one key list)."""
+    """Passage vectors on disk, keyed by sha1 of the text (one ``vectors.npz``).
+
+    ``save`` merges with what is on disk and replaces the file atomically, so two eval runs
+    sharing the cache do not drop each other's vectors."""
+
+    FILE = "vectors.npz"
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        keys, arr = path / "keys.json", path / "vectors.npy"
-        if keys.exists() and arr.exists():
-            try:
-                names = json.loads(keys.read_text("utf-8"))
-                mat = np.load(arr)
-                if len(names) == len(mat):
-                    self.vectors = {k: mat[i] for i, k in enumerate(names)}
-            except (OSError, ValueError):
-                self.vectors = {}
+        self.vectors: dict[str, np.ndarray] = self._read()
+
+    def _read(self) -> dict[str, np.ndarray]:
+        f = self.path / self.FILE
+        if not f.exists():
+            return {}
+        try:
+            with np.load(f) as data:
+                keys, mat = data["keys"], data["vectors"]
+                return {str(k): mat[i] for i, k in enumerate(keys)} if len(keys) == len(mat) else {}
+        except (OSError, ValueError, KeyError):
+            return {}
 
     @staticmethod
     def key(text: str) -> str:
@@ -114,11 +121,15 @@ class VectorCache:
 
     def save(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        names = sorted(self.vectors)
-        mat = (np.stack([self.vectors[k] for k in names]) if names
+        merged = {**self._read(), **self.vectors}
+        names = sorted(merged)
+        mat = (np.stack([merged[k] for k in names]).astype(np.float32) if names
                else np.zeros((0, 0), dtype=np.float32))
-        np.save(self.path / "vectors.npy", mat.astype(np.float32))
-        (self.path / "keys.json").write_text(json.dumps(names), "utf-8")
+        tmp = self.path / f".{self.FILE}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            np.savez(fh, keys=np.array(names), vectors=mat)
+        os.replace(tmp, self.path / self.FILE)
+        self.vectors = merged
 
 
 class LlamaIndexDefault:

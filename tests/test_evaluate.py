@@ -378,3 +378,18 @@ def test_eval_gate_builtin_corpus(tmp_path: Path, real_cache: Path) -> None:
     assert not math.isnan(lj["hybrid"]["recall_at_10"])
     print((tmp_path / "eval" / "report.md").read_text("utf-8"))
     assert m["violations"] == [], "\n".join(m["violations"])
+
+
+def test_vector_cache_merges_concurrent_writers(tmp_path: Path) -> None:
+    import numpy as np
+
+    from assistant.baselines import VectorCache
+
+    a, b = VectorCache(tmp_path), VectorCache(tmp_path)  # both opened on an empty cache
+    a.vectors["x"] = np.ones(3, dtype=np.float32)
+    b.vectors["y"] = np.zeros(3, dtype=np.float32)
+    a.save()
+    b.save()  # must not drop a's vector
+    c = VectorCache(tmp_path)
+    assert set(c.vectors) == {"x", "y"} and c.vectors["x"].tolist() == [1.0, 1.0, 1.0]
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors.npz"]
