@@ -69,7 +69,6 @@ def normalize_status(s: str | None, kind: str | None = None) -> str:
     return status
 
 
-_CN_DIGIT = dict(zip("〇○零一二三四五六七八九", "000123456789", strict=True))
 _DATE_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2}|[一二〇○零三四五六七八九]{4})\s*(?:年|[-./])\s*"
     r"(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:月|[-./])\s*"
@@ -78,10 +77,9 @@ _DATE_RE = re.compile(
 
 
 def _cn_year(s: str) -> int | None:
-    if s.isdigit():
-        return int(s)
-    digits = "".join(_CN_DIGIT.get(ch, "") for ch in s)
-    return int(digits) if len(digits) == 4 else None
+    """'2024' / '二〇二四' → 2024; None unless a four-digit year."""
+    y = cn_to_int(s)
+    return y if y is not None and 1000 <= y <= 9999 else None
 
 
 def find_dates(text: str) -> list[str]:
