@@ -56,7 +56,11 @@ class Settings(BaseSettings):
     doc_weight: float = Field(0.3, description="document-level evidence added to each chunk")
     authority_weight: float = Field(
         1.0, description="prior for higher legal force / standard level (0 = off)")
-    candidates: int = Field(200, description="candidates per retriever before fusion")
+    centrality_weight: float = Field(
+        0.5, description="prior for documents that many other documents cite (0 = off)")
+    citation_weight: float = Field(
+        0.3, description="prior for clauses that other clauses cite (0 = off)")
+    candidates: int = Field(500, description="candidates per retriever before fusion")
     reranker: str = Field("", description="cross-encoder model name or path (optional)")
 
     # answering

@@ -288,6 +288,13 @@ def normalize_clause_label(label: str) -> str:
     return s
 
 
+def law_key(title: str) -> str:
+    """'中华人民共和国标准化法' and '标准化法' name the same law; a trailing "(2018年修正)" is
+    dropped."""
+    t = re.sub(r"^中华人民共和国", "", title.strip().strip("《》"))
+    return re.sub(r"[（(]\d{4}.*?[)）]$", "", t)
+
+
 def law_article_label(s: str) -> str | None:
     """``"26"``, ``"第26条"``, ``"二十六条"``, ``"第二十六条之一"`` → ``"第二十六条"`` /
     ``"第二十六条之一"`` (Chinese numerals, as articles are written in laws)."""

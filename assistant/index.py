@@ -62,6 +62,9 @@ CREATE INDEX IF NOT EXISTS chunks_clause ON chunks(clause);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS doc_refs (doc TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS clause_refs (
+    doc TEXT NOT NULL, clause TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (doc, clause));
 """
 
 
@@ -93,6 +96,8 @@ class Index:
         self._bm25_ids: list[str] = []
         self._bm25_gen = -1
         self._docs_cache: dict[str, DocInfo] | None = None
+        self._refs: Any = None
+        self._refs_gen = -1
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -104,6 +109,7 @@ class Index:
         built with another embedder is refused (vectors of two models cannot be mixed).
         """
         from .chunk import CHUNKER_VERSION
+        from .embed import VECTOR_RECIPE
         from .tokenize import TOKENIZER_VERSION
 
         path = Path(settings.index)
@@ -131,6 +137,7 @@ class Index:
                 "embedder": {"id": embedder_id, "dim": dim, "model": settings.embed_model},
                 "chunker_version": CHUNKER_VERSION,
                 "tokenizer": TOKENIZER_VERSION,
+                "vectors": VECTOR_RECIPE,
                 "documents": 0,
                 "chunks": 0,
                 "embedded": 0,
@@ -223,6 +230,43 @@ class Index:
         row = self._db.execute("SELECT value FROM state WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
 
+    # ------------------------------------------------------------------ references
+    def references_stale(self) -> bool:
+        row = self._db.execute("SELECT value FROM state WHERE key='refs_generation'").fetchone()
+        return row is None or int(row[0]) != self.generation()
+
+    def rebuild_references(self, is_current: Any) -> None:
+        """Recount cross-references over the whole index (see :mod:`assistant.references`);
+        ``is_current(doc)`` tells the version in force, on which articles are counted."""
+        from .references import count_references
+
+        with self._lock:
+            gen = self.generation()
+            metas = [i.meta for i in self.documents().values()]
+            refs = count_references(metas, self.iter_chunks(), is_current)
+            with self._db:
+                self._db.execute("DELETE FROM doc_refs")
+                self._db.execute("DELETE FROM clause_refs")
+                self._db.executemany("INSERT INTO doc_refs VALUES (?,?)", refs.doc_in.items())
+                self._db.executemany("INSERT INTO clause_refs VALUES (?,?,?)",
+                                     [(d, c, n) for (d, c), n in refs.clause_in.items()])
+                self._db.execute("INSERT OR REPLACE INTO state VALUES ('refs_generation', ?)",
+                                 (str(gen),))
+            self._refs, self._refs_gen = refs, gen
+
+    def references(self) -> Any:
+        """The stored :class:`~assistant.references.References` (empty until an ingest)."""
+        from .references import References
+
+        gen = self.generation()
+        if self._refs is None or self._refs_gen != gen:
+            refs = References(
+                dict(self._db.execute("SELECT doc, n FROM doc_refs").fetchall()),
+                {(d, c): n for d, c, n in self._db.execute("SELECT doc, clause, n FROM clause_refs")},
+            )
+            self._refs, self._refs_gen = refs, gen
+        return self._refs
+
     # ------------------------------------------------------------------ chunks
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
@@ -286,6 +330,14 @@ class Index:
             "SELECT id, doc, passage FROM chunks WHERE embedded=0 ORDER BY seq LIMIT ?", (limit,)
         ).fetchall()
 
+    def mark_all_pending(self, recipe: str) -> None:
+        """Queue every chunk for a new vector (the vector recipe changed). Old vectors stay
+        in Chroma, serving dense search, until each is overwritten."""
+        with self._lock, self._db:
+            self._db.execute("UPDATE chunks SET embedded=0")
+        self.manifest["vectors"] = recipe
+        self.update_manifest()
+
     def add_vectors(self, rows: Sequence[tuple[str, str, str]], vectors: np.ndarray) -> None:
         """Store vectors for pending chunks, then mark them embedded (idempotent on re-run)."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -316,6 +368,12 @@ class Index:
             with self._db:
                 self._db.executemany("UPDATE chunks SET embedded=1 WHERE id=?",
                                      [(n.node_id,) for n in nodes])
+
+    def has_vectors(self) -> bool:
+        if self.count() > self.count(pending=True):
+            return True
+        # all pending: a re-embedding may be under way, the old vectors still serve
+        return (self.path / "chroma").exists() and self.store._collection.count() > 0
 
     def dense_search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
                      ) -> list[tuple[str, float]]:

@@ -93,7 +93,7 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
            on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
     """Bring the index at ``settings.index`` up to date with ``paths``."""
     from .chunk import CHUNKER_VERSION, chunk_document, passage_text
-    from .embed import get_embedder
+    from .embed import VECTOR_RECIPE, get_embedder
     from .load import load_file
     from .parse import parse
     from .parse.catalog import Catalog
@@ -106,6 +106,10 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
     add_terms(index.terms())
     if index.manifest.get("tokenizer") != TOKENIZER_VERSION:
         index.retokenize()  # keyword tokens follow the tokenizer; vectors stay valid
+    if index.manifest.get("vectors") != VECTOR_RECIPE:
+        # Vectors made another way are replaced one batch at a time below; until then the
+        # old ones keep serving dense search.
+        index.mark_all_pending(VECTOR_RECIPE)
 
     files = list(discover(paths))
     catalogs: dict[Path, Catalog | None] = {}
@@ -165,6 +169,7 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
                     index.remove_document(doc)
                     record(FileResult(info.meta.doc, "removed"))
         index.rebuild_bm25()
+        refresh_references(index, settings)
         report.parse_seconds = time.perf_counter() - t0
         index.update_manifest()
 
@@ -178,9 +183,21 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
     return report
 
 
+def refresh_references(index: Index, settings: Settings) -> None:
+    """Recount cross-references if documents changed since they were last counted."""
+    if not index.references_stale():
+        return
+    from .retrieve import Retriever
+
+    versions = Retriever(index, settings).versions()
+    index.rebuild_references(lambda d: versions[d].current if d in versions else True)
+
+
 def embed_pending(index: Index, embedder, settings: Settings, bar=None,  # type: ignore[no-untyped-def]
                   batch: int = 512) -> int:
     """Embed every chunk that has no vector yet; safe to interrupt and re-run."""
+    from .embed import chunk_vectors
+
     total = index.count(pending=True)
     if total == 0:
         return 0
@@ -191,11 +208,13 @@ def embed_pending(index: Index, embedder, settings: Settings, bar=None,  # type:
         if not rows:
             break
 
-        def tick(n: int) -> None:
+        def tick(n: float) -> None:
             if bar is not None and task is not None:
                 bar.advance(task, n)
 
-        vecs = embedder.embed_passages([r[2] for r in rows], progress=tick)
+        chunks = index.get_chunks([r[0] for r in rows])
+        bodies = [chunks[r[0]].text if r[0] in chunks else r[2] for r in rows]
+        vecs = chunk_vectors(embedder, [r[2] for r in rows], bodies, progress=tick)
         index.add_vectors(rows, vecs)
         done += len(rows)
         index.update_manifest()

@@ -3,6 +3,7 @@ versions and an optional cross-encoder reranker."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -11,12 +12,12 @@ import numpy as np
 
 from .config import Settings
 from .errors import ConfigError
+from .identifiers import law_key
 from .index import Index
 from .records import Chunk, DocMeta, Hit
 
 Mode = Literal["hybrid", "bm25", "dense"]
 WITHDRAWN = {"废止", "已失效", "被代替"}
-_CN_PREFIX = re.compile(r"^中华人民共和国")
 # Static prior by legal force (法律位阶) and standard level: between two equally good
 # matches the higher authority is the one a user means first. Scaled by
 # settings.authority_weight (0 turns it off).
@@ -69,10 +70,6 @@ def version_date(m: DocMeta) -> str:
     return m.effective or m.issued
 
 
-def law_key(title: str) -> str:
-    """'中华人民共和国标准化法' and '标准化法' name the same law."""
-    t = _CN_PREFIX.sub("", title.strip().strip("《》"))
-    return re.sub(r"[（(]\d{4}.*?[)）]$", "", t)
 
 
 class Retriever:
@@ -83,6 +80,8 @@ class Retriever:
         self._reranker: Any = None
         self._versions: dict[str, Version] | None = None
         self._versions_gen = -1
+        self._priors_cache: tuple[dict[str, float], dict[tuple[str, str], float]] | None = None
+        self._priors_gen = -1
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -226,6 +225,7 @@ class Retriever:
         chunks = self.index.get_chunks(list(cands) + exact_ids)
         versions = self.versions()
         doc_bonus = self._doc_scores(cands.values(), chunks)
+        central, cited = self._priors()
         ranked: list[_Cand] = []
         for c in cands.values():
             ch = chunks.get(c.id)
@@ -234,8 +234,9 @@ class Retriever:
             c.score += doc_bonus.get(ch.doc, 0.0)
             if boost_docs and ch.doc in boost_docs:
                 c.score *= 1.5
-            if self.settings.authority_weight:
-                c.score *= 1.0 + self.settings.authority_weight * AUTHORITY.get(ch.category, 0.5)
+            c.score *= (1.0 + self.settings.authority_weight * AUTHORITY.get(ch.category, 0.5)
+                        + self.settings.centrality_weight * central.get(ch.doc, 0.0))
+            c.score *= 1.0 + self.settings.citation_weight * cited.get((ch.doc, ch.clause), 0.0)
             v = versions.get(ch.doc)
             if v is not None and not v.current:
                 c.score *= 0.7  # old versions stay findable, below the current one
@@ -260,6 +261,24 @@ class Retriever:
                             superseded=bool(v and not v.current),
                             replaced_by=v.replaced_by if v else ""))
         return hits
+
+    def _priors(self) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+        """In-links scaled to [0, 1] on a log scale: documents other documents cite, and
+        clauses other clauses cite (see :mod:`assistant.references`)."""
+        gen = self.index.generation()
+        if self._priors_cache is not None and self._priors_gen == gen:
+            return self._priors_cache
+        refs = self.index.references()
+
+        def scaled(counts: dict[Any, int]) -> dict[Any, float]:
+            top = max(counts.values(), default=0)
+            if top <= 0:
+                return {}
+            return {k: math.log1p(n) / math.log1p(top) for k, n in counts.items()}
+
+        self._priors_cache = (scaled(refs.doc_in), scaled(refs.clause_in))
+        self._priors_gen = gen
+        return self._priors_cache
 
     def _doc_scores(self, cands: Any, chunks: dict[str, Chunk]) -> dict[str, float]:
         """Document-level evidence: the sum of a document's three best chunk scores, scaled
@@ -300,7 +319,7 @@ class Retriever:
 
     def _dense(self, query: str, n: int, allowed: set[str] | None,
                filters: Filters) -> list[tuple[str, float]]:
-        if self.index.count() == self.index.count(pending=True):
+        if not self.index.has_vectors():
             return []  # nothing embedded yet: keyword search still works
         vec = self.embedder.embed_query(query)
         where: dict[str, Any] | None = None

@@ -67,9 +67,12 @@ class Assistant:
         return report
 
     def remove(self, doc: str) -> bool:
+        from .ingest import refresh_references
+
         with self._lock:
             ok = self.index.remove_document(doc)
             self.index.rebuild_bm25()
+            refresh_references(self.index, self.settings)
             self.index.update_manifest()
             self._retriever = None
         return ok

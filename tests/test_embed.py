@@ -332,3 +332,23 @@ def test_unloadable_model_is_one_line_error(name: str, tmp_path: Path) -> None:
     with pytest.raises(EmbedderError) as err:
         get_embedder(Settings(embed_model=name, cache_dir=tmp_path))
     assert name in str(err.value) and "\n" not in str(err.value)
+
+
+def test_chunk_vectors_mean_of_two_views() -> None:
+    from assistant.embed import chunk_vectors
+
+    e = FakeEmbedder()
+    passages = ["标准化法\n第一章 总则\n第十条 国家标准分为强制性标准、推荐性标准。", "只有正文"]
+    bodies = ["第十条 国家标准分为强制性标准、推荐性标准。", "只有正文"]
+    ticks: list[float] = []
+    v = chunk_vectors(e, passages, bodies, progress=ticks.append)
+    assert v.shape == (2, e.dim) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    p, b = e.embed_passages(passages), e.embed_passages(bodies)
+    want = (p[0] + b[0]) / np.linalg.norm(p[0] + b[0])
+    assert np.allclose(v[0], want, atol=1e-5)
+    assert np.allclose(v[1], p[1], atol=1e-5)  # a bare text is its own passage: one view
+    assert sum(ticks) == pytest.approx(2.0)  # progress counts chunks, not texts
+    assert chunk_vectors(e, [], []).shape == (0, e.dim)
+    with pytest.raises(ValueError):
+        chunk_vectors(e, ["a"], [])

@@ -151,3 +151,47 @@ def test_tokenizer_change_retokenizes_without_reembedding(settings, tmp_path):
     assert idx.manifest["tokenizer"] != "old-tokenizer"
     hits = Retriever(idx, settings).search("授权签字人", k=1, mode="bm25")
     assert hits and hits[0].chunk.clause == "第二条"
+
+
+def test_vector_recipe_change_reembeds_and_dense_search_keeps_working(settings, tmp_path):
+    from assistant.embed import VECTOR_RECIPE
+
+    root = _corpus(tmp_path)
+    ingest([root], settings, progress=False)
+    idx = Index.open(settings)
+    assert idx.manifest["vectors"] == VECTOR_RECIPE
+    n = idx.count()
+    idx.mark_all_pending("something-new")  # as an older recipe's index looks to a new build
+    idx.update_manifest(vectors="old-recipe")
+    idx = Index.open(settings)
+    assert idx.count(pending=True) == n
+    # every chunk waits for a new vector, yet the old vectors still answer dense queries
+    hits = Retriever(idx, settings).search("授权签字人签发检验报告", k=3, mode="dense")
+    assert hits and any(h.chunk.clause == "第二条" for h in hits)
+    r = ingest([root], settings, progress=False)
+    assert r.count("unchanged") == 2 and r.embedded == n and r.pending == 0
+    idx = Index.open(settings)
+    assert idx.manifest["vectors"] == VECTOR_RECIPE
+    assert idx.store._collection.count() == n  # replaced, not duplicated
+
+
+def test_references_are_counted_at_ingest_and_follow_changes(settings, tmp_path):
+    root = tmp_path / "laws"
+    root.mkdir()
+    (root / "甲法.md").write_text(
+        "# 中华人民共和国甲法\n\n第一条 为了规范甲事项，制定本法。\n\n第二条 甲事项应当登记。\n\n"
+        "第三条 违反本法第二条规定的，责令改正。\n", "utf-8")
+    (root / "乙条例.md").write_text(
+        "# 乙条例\n\n第一条 根据《中华人民共和国甲法》，制定本条例。\n\n"
+        "第二条 登记依照甲法第二条和第三条办理。\n", "utf-8")
+    ingest([root], settings, progress=False)
+    idx = Index.open(settings)
+    refs = idx.references()
+    assert refs.doc_in == {"甲法.md": 1}
+    assert refs.clause_in == {("甲法.md", "第二条"): 2, ("甲法.md", "第三条"): 1}
+    assert not idx.references_stale()
+    (root / "乙条例.md").unlink()
+    ingest([root], settings, progress=False, prune=True)
+    idx = Index.open(settings)
+    assert idx.references().doc_in == {}
+    assert idx.references().clause_in == {("甲法.md", "第二条"): 1}
