@@ -70,8 +70,6 @@ def version_date(m: DocMeta) -> str:
     return m.effective or m.issued
 
 
-
-
 class Retriever:
     def __init__(self, index: Index, settings: Settings, embedder: Any = None) -> None:
         self.index = index
