@@ -333,7 +333,9 @@ class Retriever:
 
     def _fuse(self, cands: list[_Cand], mode: Mode) -> None:
         s = self.settings
-        if self.settings.fusion == "rrf" or mode != "hybrid":
+        # A single retriever ranks by its own normalised score too: on reciprocal ranks,
+        # which differ by a few percent over the top ten, the static priors would decide.
+        if self.settings.fusion == "rrf":
             for c in cands:
                 c.score = sum(w / (s.rrf_k + c.sources[key])
                               for key, w in (("bm25", s.bm25_weight), ("dense", s.dense_weight))

@@ -95,3 +95,19 @@ def test_removing_a_document_recounts(settings, tmp_path):
     assert a.index.references().clause_in == {("甲法.md", "第一条"): 1}
     assert a.remove("乙办法.md")
     assert a.index.references().empty()
+
+
+def test_priors_do_not_overrule_a_single_retrievers_clear_winner(settings, tmp_path):
+    # Ranked by reciprocal rank, rank 1 and rank 2 differ by under 2 %, so the priors alone
+    # would put the cited law's weak match first; on normalised scores the strong match stays.
+    root = tmp_path / "laws"
+    root.mkdir()
+    _write(root, "甲法.md", "# 中华人民共和国甲法\n\n第一条 文件由负责人签发。\n")
+    _write(root, "乙办法.md", "# 乙办法\n\n第一条 检验报告应当由授权签字人签发，检验报告应当加盖检验专用章。\n")
+    for i in range(3):
+        _write(root, f"丙{i}.md", f"# 丙{i}规定\n\n第一条 依照《中华人民共和国甲法》第一条，制定本规定。\n")
+    ingest([root], settings, progress=False)
+    idx = Index.open(settings)
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = Retriever(idx, settings).search("检验报告由授权签字人签发", k=3, mode=mode)
+        assert hits[0].chunk.doc == "乙办法.md", mode
