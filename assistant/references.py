@@ -72,7 +72,7 @@ def count_references(metas: Iterable[DocMeta], chunks: Iterable[Chunk],
     own_key = {m.doc: law_key(m.title) for m in metas if m.title and not m.std_no}
     own_std = {m.doc: std_base(m.std_no) for m in metas if m.std_no}
     res = _Resolver(metas, is_current)
-    clause_of = set()
+    clause_of: set[tuple[str, str]] = set()
     citing: dict[str, set[str]] = {}
     clause_in: Counter[tuple[str, str]] = Counter()
     pending: list[tuple[str, str, list[tuple[str, str]]]] = []
@@ -85,8 +85,8 @@ def count_references(metas: Iterable[DocMeta], chunks: Iterable[Chunk],
         clause_of.add((c.doc, c.clause))
         refs: list[tuple[str, str]] = []
         last: list[str] | None = None
-        for m in _ARTICLE_REF.finditer(c.text):
-            name, num = m.group(1), m.group(2)
+        for ref in _ARTICLE_REF.finditer(c.text):
+            name, num = ref.group(1), ref.group(2)
             label = law_article_label(num)
             if label is None:
                 continue
@@ -110,7 +110,7 @@ def count_references(metas: Iterable[DocMeta], chunks: Iterable[Chunk],
                 if own_std.get(d) != own_std.get(c.doc):
                     citing.setdefault(d, set()).add(c.doc)
     for _doc, _clause, refs in pending:
-        for ref in refs:
-            if ref in clause_of:  # only clauses that exist in the index
-                clause_in[ref] += 1
+        for target in refs:
+            if target in clause_of:  # only clauses that exist in the index
+                clause_in[target] += 1
     return References({d: len(s) for d, s in citing.items()}, dict(clause_in))

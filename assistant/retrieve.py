@@ -1,5 +1,5 @@
-"""Hybrid retrieval: exact clause lookup + BM25 (jieba) + dense (Chroma), fused; filters,
-versions and an optional cross-encoder reranker."""
+"""Hybrid retrieval: exact clause lookup + BM25 (jieba) + dense (Chroma), fused; static
+priors (legal force, in-links), filters, versions and an optional cross-encoder reranker."""
 
 from __future__ import annotations
 
