@@ -72,45 +72,37 @@ def count_references(metas: Iterable[DocMeta], chunks: Iterable[Chunk],
     own_key = {m.doc: law_key(m.title) for m in metas if m.title and not m.std_no}
     own_std = {m.doc: std_base(m.std_no) for m in metas if m.std_no}
     res = _Resolver(metas, is_current)
-    clause_of: set[tuple[str, str]] = set()
     citing: dict[str, set[str]] = {}
-    clause_in: Counter[tuple[str, str]] = Counter()
-    pending: list[tuple[str, str, list[tuple[str, str]]]] = []
-    for m in metas:  # "最高人民法院关于适用《中华人民共和国民法典》…的解释" cites in its title
-        for name in _QUOTED.findall(m.title):
+    clause_of: set[tuple[str, str]] = set()
+    article_refs: list[tuple[str, str]] = []
+
+    def cite_laws(text: str, citer: str) -> None:
+        for name in _QUOTED.findall(text):
             for d in res.law(name, current=False):
-                if own_key.get(d) != own_key.get(m.doc):
-                    citing.setdefault(d, set()).add(m.doc)
+                if own_key.get(d) != own_key.get(citer):
+                    citing.setdefault(d, set()).add(citer)
+
+    for m in metas:  # "最高人民法院关于适用《中华人民共和国民法典》…的解释" cites in its title
+        cite_laws(m.title, m.doc)
     for c in chunks:
         clause_of.add((c.doc, c.clause))
-        refs: list[tuple[str, str]] = []
         last: list[str] | None = None
         for ref in _ARTICLE_REF.finditer(c.text):
-            name, num = ref.group(1), ref.group(2)
-            label = law_article_label(num)
+            name, label = ref.group(1), law_article_label(ref.group(2))
             if label is None:
                 continue
-            if name and _SELF.search(name):  # "本法第十条", "违反本法第十条"
-                name = "本"
-            if name and not name.startswith("本"):
-                last = res.law(name.strip("《》"), current=True)
-                targets = last
+            if name and not (name.startswith("本") or _SELF.search(name)):  # not "违反本法"
+                last = targets = res.law(name.strip("《》"), current=True)
             elif name or last is None:
                 targets = [c.doc]
-            else:
+            else:  # "…第X条和第Y条": the law named before
                 targets = last
-            refs.extend((t, label) for t in targets if not (t == c.doc and label == c.clause))
-        pending.append((c.doc, c.clause, refs))
-        for name in _QUOTED.findall(c.text):
-            for d in res.law(name, current=False):
-                if own_key.get(d) != own_key.get(c.doc):
-                    citing.setdefault(d, set()).add(c.doc)
+            article_refs.extend((t, label) for t in targets if (t, label) != (c.doc, c.clause))
+        cite_laws(c.text, c.doc)
         for no in find_std_numbers(c.text):
             for d in res.by_std.get(std_base(no) or no, []):
                 if own_std.get(d) != own_std.get(c.doc):
                     citing.setdefault(d, set()).add(c.doc)
-    for _doc, _clause, refs in pending:
-        for target in refs:
-            if target in clause_of:  # only clauses that exist in the index
-                clause_in[target] += 1
+    # only clauses that exist in the index (clause_of is complete only now)
+    clause_in = Counter(r for r in article_refs if r in clause_of)
     return References({d: len(s) for d, s in citing.items()}, dict(clause_in))
