@@ -91,7 +91,7 @@ def count_references(metas: Iterable[DocMeta], chunks: Iterable[Chunk],
             name, label = ref.group(1), law_article_label(ref.group(2))
             if label is None:
                 continue
-            if name and not (name.startswith("本") or _SELF.search(name)):  # not "违反本法"
+            if name and not _SELF.search(name):  # a named law, not "本法" / "违反本法"
                 last = targets = res.law(name.strip("《》"), current=True)
             elif name or last is None:
                 targets = [c.doc]

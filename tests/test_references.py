@@ -30,6 +30,8 @@ CHUNKS = [
     _chunk("civil/new.md", "第五条", "第五条 新条文。"),
     _chunk("interp/b.md", "第一条", "第一条 依照民法典第一条和第二条的规定，参照《合同法》第五条。"),
     _chunk("interp/b.md", "第二条", "第二条 本解释第一条所称权益，包括第26条规定的权益。"),
+    # a sentence that starts with 本… and cites another law: "民法典" is what is named
+    _chunk("interp/b.md", "第三条", "第三条 本解释所称信息属于民法典第二条规定的权益。"),
     _chunk("std/d.pdf", "2", "2 规范性引用文件 GB/T 1.1-2020 标准化工作导则 第1部分"),
     _chunk("std/c.pdf", "1", "1 范围 本文件规定了 GB/T 1.1—2020 的结构。"),  # cites itself
 ]
@@ -43,7 +45,7 @@ def test_counts_documents_and_articles():
     assert refs.doc_in == {"civil/a.md": 1, "civil/old.md": 1, "civil/new.md": 1, "std/c.pdf": 1}
     assert refs.clause_in == {
         ("civil/a.md", "第一条"): 2,  # 本法第一条 (from 第二条) + 民法典第一条
-        ("civil/a.md", "第二条"): 1,  # "和第二条" follows the law named before it
+        ("civil/a.md", "第二条"): 2,  # "和第二条" follows the law named before it; 第三条
         ("civil/new.md", "第五条"): 1,  # articles count on the version in force
         ("interp/b.md", "第一条"): 1,  # 本解释第一条
     }
