@@ -92,6 +92,7 @@ class Index:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.RLock()
         self._store: Any = None
+        self._collection: Any = None
         self._bm25: Any = None
         self._bm25_ids: list[str] = []
         self._bm25_gen = -1
@@ -302,27 +303,35 @@ class Index:
 
     # ------------------------------------------------------------------ vectors
     @property
-    def store(self) -> Any:
-        """llama-index's ChromaVectorStore over the persistent collection."""
-        if self._store is None:
+    def collection(self) -> Any:
+        """The persistent Chroma collection of chunk vectors (chromadb only: searching
+        does not import llama-index, which costs a second at start-up)."""
+        if self._collection is None:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
-            from llama_index.vector_stores.chroma import ChromaVectorStore
 
             client = chromadb.PersistentClient(
                 path=str(self.path / "chroma"),
                 settings=ChromaSettings(anonymized_telemetry=False),
             )
             # embedding_function=None: chromadb's default would download a model.
-            coll = client.get_or_create_collection(
+            self._collection = client.get_or_create_collection(
                 COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
-            self._store = ChromaVectorStore(chroma_collection=coll)
+        return self._collection
+
+    @property
+    def store(self) -> Any:
+        """llama-index's ChromaVectorStore over :attr:`collection`, for adding nodes."""
+        if self._store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._store = ChromaVectorStore(chroma_collection=self.collection)
         return self._store
 
     def _delete_vectors(self, doc: str) -> None:
         if (self.path / "chroma").exists():
-            self.store._collection.delete(where={"doc": doc})
+            self.collection.delete(where={"doc": doc})
 
     def pending(self, limit: int) -> list[tuple[str, str, str]]:
         """(id, doc, passage) of chunks still without a vector, in index order."""
@@ -363,7 +372,7 @@ class Index:
         with self._lock:
             # A kill between the two steps below leaves vectors whose chunks are not marked:
             # they are deleted and re-added on the next run, never duplicated.
-            self.store._collection.delete(ids=[n.node_id for n in nodes])
+            self.collection.delete(ids=[n.node_id for n in nodes])
             self.store.add(nodes)
             with self._db:
                 self._db.executemany("UPDATE chunks SET embedded=1 WHERE id=?",
@@ -373,14 +382,14 @@ class Index:
         if self.count() > self.count(pending=True):
             return True
         # all pending: a re-embedding may be under way, the old vectors still serve
-        return (self.path / "chroma").exists() and self.store._collection.count() > 0
+        return (self.path / "chroma").exists() and self.collection.count() > 0
 
     def dense_search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
                      ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
         if not (self.path / "chroma").exists() or self.count() == 0:
             return []
-        coll = self.store._collection
+        coll = self.collection
         n = coll.count()
         if n == 0:
             return []

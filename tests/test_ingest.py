@@ -56,14 +56,14 @@ def test_ingest_then_unchanged_then_updated_then_pruned(settings, tmp_path):
     texts = [c.text for c in idx.chunks_of("notes.md")]
     assert len(texts) == 2 and "人员培训" in texts[0]
     # the old chunk's vector went with it
-    assert idx.store._collection.count() == idx.count()
+    assert idx.collection.count() == idx.count()
 
     (root / "notes.md").unlink()
     r4 = ingest([root], settings, progress=False, prune=True)
     assert r4.count("removed") == 1
     idx = Index.open(settings)
     assert list(idx.documents()) == [POLICY.name]
-    assert idx.store._collection.count() == idx.count()
+    assert idx.collection.count() == idx.count()
 
 
 def test_bad_inputs_are_reported_and_the_rest_indexed(settings, tmp_path):
@@ -135,7 +135,7 @@ def test_kill_9_mid_ingest_leaves_a_working_index(settings, tmp_path):
     idx = Index.open(settings)
     assert len(idx.documents()) == len(rels)
     assert idx.count(pending=True) == 0
-    assert idx.store._collection.count() == idx.count()
+    assert idx.collection.count() == idx.count()
 
 
 def test_tokenizer_change_retokenizes_without_reembedding(settings, tmp_path):
@@ -172,7 +172,7 @@ def test_vector_recipe_change_reembeds_and_dense_search_keeps_working(settings, 
     assert r.count("unchanged") == 2 and r.embedded == n and r.pending == 0
     idx = Index.open(settings)
     assert idx.manifest["vectors"] == VECTOR_RECIPE
-    assert idx.store._collection.count() == n  # replaced, not duplicated
+    assert idx.collection.count() == n  # replaced, not duplicated
 
 
 def test_references_are_counted_at_ingest_and_follow_changes(settings, tmp_path):
@@ -195,3 +195,22 @@ def test_references_are_counted_at_ingest_and_follow_changes(settings, tmp_path)
     idx = Index.open(settings)
     assert idx.references().doc_in == {}
     assert idx.references().clause_in == {("甲法.md", "第二条"): 1}
+
+
+def test_search_does_not_import_llama_index(settings, tmp_path):
+    """Searching reads Chroma directly: llama-index (a second of imports) is for writing."""
+    ingest([_corpus(tmp_path)], settings, progress=False)
+    code = ("import sys\n"
+            "from assistant.config import Settings\n"
+            "from assistant.index import Index\n"
+            "from assistant.retrieve import Retriever\n"
+            "s = Settings(embed_model='fake')\n"
+            "hits = Retriever(Index.open(s), s).search('授权签字人签发检验报告', k=3)\n"
+            "assert hits and hits[0].chunk.doc == 'notes.md', hits\n"
+            "print(sorted(m for m in ('llama_index', 'chromadb') if m in sys.modules))\n")
+    env = {**os.environ, "ASSISTANT_INDEX": str(settings.index),
+           "ASSISTANT_CACHE_DIR": str(settings.cache_dir)}
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "['chromadb']"  # dense search ran, without llama-index
