@@ -233,13 +233,18 @@ class Index:
 
     # ------------------------------------------------------------------ references
     def references_stale(self) -> bool:
-        row = self._db.execute("SELECT value FROM state WHERE key='refs_generation'").fetchone()
-        return row is None or int(row[0]) != self.generation()
+        """True when documents changed since the last count, or the counting rules did."""
+        from .references import REFERENCES_VERSION
+
+        state = dict(self._db.execute(
+            "SELECT key, value FROM state WHERE key IN ('refs_generation', 'refs_version')"))
+        return (state.get("refs_generation") != str(self.generation())
+                or state.get("refs_version") != REFERENCES_VERSION)
 
     def rebuild_references(self, is_current: Any) -> None:
         """Recount cross-references over the whole index (see :mod:`assistant.references`);
         ``is_current(doc)`` tells the version in force, on which articles are counted."""
-        from .references import count_references
+        from .references import REFERENCES_VERSION, count_references
 
         with self._lock:
             gen = self.generation()
@@ -251,8 +256,9 @@ class Index:
                 self._db.executemany("INSERT INTO doc_refs VALUES (?,?)", refs.doc_in.items())
                 self._db.executemany("INSERT INTO clause_refs VALUES (?,?,?)",
                                      [(d, c, n) for (d, c), n in refs.clause_in.items()])
-                self._db.execute("INSERT OR REPLACE INTO state VALUES ('refs_generation', ?)",
-                                 (str(gen),))
+                self._db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
+                                     [("refs_generation", str(gen)),
+                                      ("refs_version", REFERENCES_VERSION)])
             self._refs, self._refs_gen = refs, gen
 
     def references(self) -> Any:

@@ -21,6 +21,10 @@ from .records import Chunk, DocMeta
 # "《中华人民共和国民法典》第五百七十七条", "本法第十条", "民法典第一千零七十九条", "第26条".
 # A bare "第X条" after a named law refers to that law ("民法典第一千一百八十二条和第一千一百八十三条"),
 # otherwise to the citing document itself.
+# Bump when the counting rules change: an index counted by older rules is recounted by
+# its next ingest.
+REFERENCES_VERSION = "2"
+
 _ARTICLE_REF = re.compile(
     r"(《[^《》]{2,60}》|本(?:法|条例|规定|办法|解释|细则|决定|规则)|[\u4e00-\u9fa5]{1,14}?(?:法典|法))?"
     r"\s*第\s*([零〇一二三四五六七八九十百千\d]{1,8})\s*条"

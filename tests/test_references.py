@@ -113,3 +113,28 @@ def test_priors_do_not_overrule_a_single_retrievers_clear_winner(settings, tmp_p
     for mode in ("bm25", "dense", "hybrid"):
         hits = Retriever(idx, settings).search("检验报告由授权签字人签发", k=3, mode=mode)
         assert hits[0].chunk.doc == "乙办法.md", mode
+
+
+def test_new_counting_rules_recount_on_next_ingest(settings, tmp_path, monkeypatch):
+    import assistant.references as references
+
+    root = tmp_path / "laws"
+    root.mkdir()
+    _write(root, "甲法.md", "# 中华人民共和国甲法\n\n第一条 甲事项应当登记。\n")
+    _write(root, "乙办法.md", "# 乙办法\n\n第一条 依照《中华人民共和国甲法》第一条办理。\n")
+    ingest([root], settings, progress=False)
+    index = Index.open(settings)
+    assert not index.references_stale()
+    # the rules change (an upgrade): the unchanged index is stale and the next ingest,
+    # with no file changed, counts again by the new rules
+    monkeypatch.setattr(references, "REFERENCES_VERSION", "test-next")
+    real = references.count_references
+    calls: list[int] = []
+    monkeypatch.setattr(references, "count_references",
+                        lambda *a, **kw: (calls.append(1), real(*a, **kw))[1])
+    assert index.references_stale()
+    report = ingest([root], settings, progress=False)
+    assert report.count("unchanged") == 2 and calls == [1]
+    assert not Index.open(settings).references_stale()
+    ingest([root], settings, progress=False)
+    assert calls == [1]  # counted once, not on every ingest
