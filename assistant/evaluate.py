@@ -946,6 +946,9 @@ def run_eval(datasets: Sequence[Path | str], settings: Settings, corpus: Path | 
     specs = resolve_datasets(list(datasets))
     out = out or Path("eval") / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     embedder = get_embedder(settings)
+    load = getattr(embedder, "load", None)
+    if callable(load):  # many queries: one engine for the whole run, the faster one warm
+        load()
     cost: dict[str, Any] = {"indexes": {}, "baselines": {}}
     envs: dict[str, _Env] = {}
     runs: list[DatasetRun] = []

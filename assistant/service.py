@@ -38,6 +38,15 @@ class Assistant:
             self._retriever = Retriever(self.index, self.settings)
         return self._retriever
 
+    def warm(self) -> None:
+        """Load the embedder's weights now: for processes that will embed many queries
+        (UI, batch, eval), where the torch path's faster queries repay its load time."""
+        from .embed import get_embedder
+
+        load = getattr(get_embedder(self.settings), "load", None)
+        if callable(load):
+            load()
+
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Hit]:
         return self.retriever.search(query, k, filters, mode)  # type: ignore[arg-type]

@@ -421,3 +421,35 @@ def test_query_needs_no_torch(engine: str, torch_loaded: bool, cache_dir: Path,
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == str(torch_loaded)
+
+
+@pytest.mark.integration
+def test_auto_uses_the_torch_path_once_it_is_loaded(model_dir: Path) -> None:
+    """One-shot: the C engine; once the weights are loaded (Assistant.warm, an ingest):
+    torch, the faster one warm."""
+    fresh = embed.DefaultEmbedder(model_dir)  # query_engine="auto", nothing loaded
+    q = QUERIES[1]
+    first = fresh.embed_query(q)
+    assert fresh._native and fresh._fast is None  # answered without loading torch weights
+    fresh.load()
+    warm = fresh.embed_query(q)
+    fresh.query_engine = "torch"
+    assert np.array_equal(warm, fresh.embed_query(q))
+    assert not np.array_equal(first, warm) and float(first @ warm) > 0.999
+
+
+def test_warm_loads_the_default_embedder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant.service import Assistant
+
+    loaded: list[bool] = []
+
+    class Loadable(FakeEmbedder):
+        def load(self) -> Loadable:
+            loaded.append(True)
+            return self
+
+    monkeypatch.setattr(embed, "get_embedder", lambda settings: Loadable())
+    Assistant(Settings(embed_model="fake", index=tmp_path / "i")).warm()
+    assert loaded == [True]
+    monkeypatch.setattr(embed, "get_embedder", lambda settings: FakeEmbedder())
+    Assistant(Settings(embed_model="fake", index=tmp_path / "i")).warm()  # no load(): no-op

@@ -9,6 +9,7 @@ required off loopback), queues and serves it. Gradio is imported here only, neve
 
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
 import logging
@@ -646,6 +647,11 @@ def launch(settings: Settings, *, prevent_thread_lock: bool = False, quiet: bool
            concurrency: int = CONCURRENCY, assistant: Assistant | None = None) -> gr.Blocks:
     """Check the binding, build, queue and serve the app; returns the running Blocks."""
     auth = check_bind(settings)
+    assistant = assistant or Assistant(settings)
+    # One query engine for the server's life (embed.DefaultEmbedder._native_engine); a
+    # broken model is reported in the chat instead, where the user sees it.
+    with contextlib.suppress(AssistantError):
+        assistant.warm()
     demo = build(settings, assistant)
     demo.queue(default_concurrency_limit=concurrency, max_size=256)
     try:

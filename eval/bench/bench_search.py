@@ -37,6 +37,7 @@ def main() -> None:
     else:
         qs = ["强制性国家标准由谁制定？", "产品质量检验机构的资格", "计量器具的检定"] * (args.n // 3)
     a = Assistant(load_settings(index=args.index))
+    a.warm()  # as the UI, batch and eval do: the torch path serves the queries
     for q in qs[:5]:  # warm-up: model load, BM25 load, caches
         a.search(q, args.k)
     res: dict[str, dict[str, float]] = {}
