@@ -1,8 +1,11 @@
-"""Keyword tokenization for BM25: jieba words, with identifiers kept whole.
+"""Keyword tokenization for BM25: jieba words and character pairs, identifiers kept whole.
 
 Standard numbers ("GB/T 1.1—2020"), clause numbers ("8.6", "A.1.2") and article labels
 ("第十条") are pulled out before jieba sees the text, so that a query naming them matches
 exactly; defined terms from standards are added to jieba's dictionary (``add_terms``).
+Each run of Chinese characters also gives its overlapping character pairs, marked apart
+from words (``#检定``), because jieba cuts a short lay question and a long article
+independently and does not always cut the same words the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import threading
 from collections.abc import Iterable
 from functools import lru_cache
 
-TOKENIZER_VERSION = "jieba-search+ids-2"
+TOKENIZER_VERSION = "jieba-search+ids+pairs-3"
 
 _lock = threading.Lock()
 _jieba = None
@@ -21,6 +24,8 @@ _CLAUSE_RE = re.compile(r"(?<![A-Za-z0-9.])((?:[A-Z]|\d{1,2})(?:\.\d{1,3}){1,4})
 _ARTICLE_RE = re.compile(r"(?:第[零〇一二三四五六七八九十百千\d]+|(?<![\d.])\d{1,4})条(?:之[一二三四五六七八九十]+)?")
 _ANNEX_RE = re.compile(r"附录\s*([A-Z])")
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+PAIR_MARK = "#"  # a pair token never equals a word token (jieba cuts "#" off as punctuation)
 
 # Function words that carry no retrieval signal; kept short on purpose: legal wording
 # like "应当", "不得" and "可以" is meaningful and stays.
@@ -93,7 +98,16 @@ def _cut(text: str) -> list[str]:
     jb = _get_jieba()
     words = [w.strip().lower() for w in jb.cut_for_search(rest)]
     out = ids + [w for w in words if w and w not in STOPWORDS and _WORD_RE.search(w)]
-    return out
+    return out + _pairs(rest)
+
+
+def _pairs(text: str) -> list[str]:
+    """Overlapping character pairs of each Chinese run ("检定周期" → #检定 #定周 #周期).
+
+    On STARD they lift BM25 alone by 0.030 R@10 and the hybrid by 0.013 MRR@10
+    (eval/README.md), for 0.2 ms more scoring a query.
+    """
+    return [PAIR_MARK + run[i:i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
 
 
 def tokenize(text: str) -> list[str]:
