@@ -285,6 +285,16 @@ class Index:
                 out[cid] = _chunk_from_row(data)
         return out
 
+    def chunk_keys(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """chunk id → (doc, clause), without decoding the chunks."""
+        out: dict[str, tuple[str, str]] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = f"SELECT id, doc, clause FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+            out.update((cid, (doc, clause)) for cid, doc, clause in self._db.execute(q, part))
+        return out
+
     def chunks_of(self, doc: str) -> list[Chunk]:
         rows = self._db.execute("SELECT data FROM chunks WHERE doc=? ORDER BY ordinal", (doc,))
         return [_chunk_from_row(r[0]) for r in rows]
@@ -395,12 +405,10 @@ class Index:
         """(chunk id, cosine similarity), best first."""
         if not (self.path / "chroma").exists() or self.count() == 0:
             return []
-        coll = self.collection
-        n = coll.count()
-        if n == 0:
-            return []
-        res = coll.query(query_embeddings=[vector.astype(np.float32).tolist()],
-                         n_results=min(k, n), where=where or None, include=["distances"])
+        # No count() first (10 ms on 70,000 vectors): Chroma returns fewer than n_results
+        # when it holds fewer, and nothing when it is empty.
+        res = self.collection.query(query_embeddings=[vector.astype(np.float32).tolist()],
+                                    n_results=k, where=where or None, include=["distances"])
         ids = res["ids"][0]
         dists = res["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]

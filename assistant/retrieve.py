@@ -27,6 +27,8 @@ AUTHORITY = {
     "enterprise": 0.2,
 }
 _PATH_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)\.\w+$")
+# (authority by doc, centrality by doc, citation by (doc, clause)), see Retriever._priors
+_Priors = tuple[dict[str, float], dict[str, float], dict[tuple[str, str], float]]
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Retriever:
         self._reranker: Any = None
         self._versions: dict[str, Version] | None = None
         self._versions_gen = -1
-        self._priors_cache: tuple[dict[str, float], dict[tuple[str, str], float]] | None = None
+        self._priors_cache: _Priors | None = None
         self._priors_gen = -1
 
     # ----------------------------------------------------------------- helpers
@@ -220,37 +222,45 @@ class Retriever:
                 cands.setdefault(cid, _Cand(cid)).sources.update(dense=rank, dense_sim=sim)
         self._fuse(list(cands.values()), mode)
 
-        chunks = self.index.get_chunks(list(cands) + exact_ids)
+        # Ranking needs only each candidate's document and clause; whole chunks (JSON
+        # decoding) are read for the hits returned, not for the ~1,000 candidates.
+        keys = self.index.chunk_keys(cands)
         versions = self.versions()
-        doc_bonus = self._doc_scores(cands.values(), chunks)
-        central, cited = self._priors()
+        doc_bonus = self._doc_scores(cands.values(), keys)
+        authority, central, cited = self._priors()
         ranked: list[_Cand] = []
         for c in cands.values():
-            ch = chunks.get(c.id)
-            if ch is None:
+            key = keys.get(c.id)
+            if key is None:
                 continue
-            c.score += doc_bonus.get(ch.doc, 0.0)
-            if boost_docs and ch.doc in boost_docs:
+            doc = key[0]
+            c.score += doc_bonus.get(doc, 0.0)
+            if boost_docs and doc in boost_docs:
                 c.score *= 1.5
-            c.score *= (1.0 + self.settings.authority_weight * AUTHORITY.get(ch.category, 0.5)
-                        + self.settings.centrality_weight * central.get(ch.doc, 0.0))
-            c.score *= 1.0 + self.settings.citation_weight * cited.get((ch.doc, ch.clause), 0.0)
-            v = versions.get(ch.doc)
+            c.score *= (1.0 + self.settings.authority_weight * authority.get(doc, 0.5)
+                        + self.settings.centrality_weight * central.get(doc, 0.0))
+            c.score *= 1.0 + self.settings.citation_weight * cited.get(key, 0.0)
+            v = versions.get(doc)
             if v is not None and not v.current:
                 c.score *= 0.7  # old versions stay findable, below the current one
             ranked.append(c)
         ranked.sort(key=lambda c: (-c.score, c.id))
         if self.settings.reranker and mode == "hybrid":
-            ranked = self._rerank(query, ranked, chunks)
+            ranked = self._rerank(query, ranked)
 
         top = max((c.score for c in ranked), default=1.0)
         exact = [_Cand(cid, {"exact": 1.0}, top + 1.0 + (len(exact_ids) - i) * 1e-6)
                  for i, cid in enumerate(exact_ids)]
         seen = set(exact_ids)
         final = exact + [c for c in ranked if c.id not in seen]
+        chunks = self.index.get_chunks([c.id for c in final[: k + 5]])
         hits: list[Hit] = []
-        for c in final[:k]:
-            ch = chunks[c.id]
+        for c in final:
+            if len(hits) == k:
+                break
+            ch = chunks.get(c.id) or self.index.get_chunks([c.id]).get(c.id)
+            if ch is None:  # removed by a concurrent ingest since it was ranked
+                continue
             old = c.sources.get("exact") and cands.get(c.id)
             if old:
                 c.sources.update(old.sources)
@@ -260,13 +270,16 @@ class Retriever:
                             replaced_by=v.replaced_by if v else ""))
         return hits
 
-    def _priors(self) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
-        """In-links scaled to [0, 1] on a log scale: documents other documents cite, and
+    def _priors(self) -> _Priors:
+        """Static priors: each document's authority (legal force, standard level), and
+        in-links scaled to [0, 1] on a log scale: documents other documents cite, and
         clauses other clauses cite (see :mod:`assistant.references`)."""
         gen = self.index.generation()
         if self._priors_cache is not None and self._priors_gen == gen:
             return self._priors_cache
         refs = self.index.references()
+        authority = {d: AUTHORITY.get(i.meta.category, 0.5)
+                     for d, i in self.index.documents().items()}
 
         def scaled(counts: dict[Any, int]) -> dict[Any, float]:
             top = max(counts.values(), default=0)
@@ -274,11 +287,11 @@ class Retriever:
                 return {}
             return {k: math.log1p(n) / math.log1p(top) for k, n in counts.items()}
 
-        self._priors_cache = (scaled(refs.doc_in), scaled(refs.clause_in))
+        self._priors_cache = (authority, scaled(refs.doc_in), scaled(refs.clause_in))
         self._priors_gen = gen
         return self._priors_cache
 
-    def _doc_scores(self, cands: Any, chunks: dict[str, Chunk]) -> dict[str, float]:
+    def _doc_scores(self, cands: Any, keys: dict[str, tuple[str, str]]) -> dict[str, float]:
         """Document-level evidence: the sum of a document's three best chunk scores, scaled
         so the best document adds ``doc_weight`` × the best chunk score. A law whose several
         articles match is more likely the one the question is about."""
@@ -287,9 +300,9 @@ class Retriever:
             return {}
         per_doc: dict[str, list[float]] = {}
         for c in cands:
-            ch = chunks.get(c.id)
-            if ch is not None:
-                per_doc.setdefault(ch.doc, []).append(c.score)
+            key = keys.get(c.id)
+            if key is not None:
+                per_doc.setdefault(key[0], []).append(c.score)
         if not per_doc:
             return {}
         agg = {d: sum(sorted(v, reverse=True)[:3]) for d, v in per_doc.items()}
@@ -351,7 +364,7 @@ class Retriever:
             d = (c.sources["dense_sim"] - lo) / span if "dense_sim" in c.sources else 0.0
             c.score = s.bm25_weight * b + s.dense_weight * d
 
-    def _rerank(self, query: str, ranked: list[_Cand], chunks: dict[str, Chunk]) -> list[_Cand]:
+    def _rerank(self, query: str, ranked: list[_Cand]) -> list[_Cand]:
         if self._reranker is None:
             try:
                 from sentence_transformers import CrossEncoder
@@ -360,7 +373,9 @@ class Retriever:
             except Exception as e:
                 raise ConfigError(f"reranker '{self.settings.reranker}' cannot be loaded: "
                                   f"{str(e).splitlines()[0]}") from None
-        head, tail = ranked[:50], ranked[50:]
+        chunks = self.index.get_chunks([c.id for c in ranked[:50]])
+        head = [c for c in ranked[:50] if c.id in chunks]
+        tail = ranked[50:]
         scores = self._reranker.predict([(query, chunks[c.id].text) for c in head])
         for c, sc in zip(head, scores, strict=True):
             c.sources["rerank"] = float(sc)
