@@ -447,6 +447,15 @@ class Index:
         self.manifest["tokenizer"] = TOKENIZER_VERSION
         return len(rows)
 
+    def bm25_stale(self) -> bool:
+        """True unless the persisted keyword index was built at the current generation
+        (every change of documents or tokens bumps it)."""
+        try:
+            meta = json.loads((self.path / "bm25" / "ids.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return True
+        return meta.get("generation") != self.generation()
+
     def rebuild_bm25(self) -> None:
         """Rebuild the keyword index from the stored tokens and persist it atomically."""
         import bm25s

@@ -168,7 +168,8 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
                 if doc not in seen and src in roots:
                     index.remove_document(doc)
                     record(FileResult(info.meta.doc, "removed"))
-        index.rebuild_bm25()
+        if index.bm25_stale():  # 9 s for the laws: not when nothing changed
+            index.rebuild_bm25()
         refresh_references(index, settings)
         report.parse_seconds = time.perf_counter() - t0
         index.update_manifest()

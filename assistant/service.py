@@ -80,7 +80,8 @@ class Assistant:
 
         with self._lock:
             ok = self.index.remove_document(doc)
-            self.index.rebuild_bm25()
+            if self.index.bm25_stale():
+                self.index.rebuild_bm25()
             refresh_references(self.index, self.settings)
             self.index.update_manifest()
             self._retriever = None

@@ -214,3 +214,23 @@ def test_search_does_not_import_llama_index(settings, tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == "['chromadb']"  # dense search ran, without llama-index
+
+
+def test_keyword_index_rebuilt_only_when_something_changed(settings, tmp_path, monkeypatch):
+    root = _corpus(tmp_path)
+    ingest([root], settings, progress=False)
+    assert not Index.open(settings).bm25_stale()
+    calls: list[int] = []
+    real = Index.rebuild_bm25
+    monkeypatch.setattr(Index, "rebuild_bm25", lambda self: (calls.append(1), real(self))[1])
+    ingest([root], settings, progress=False)
+    assert calls == []  # unchanged: the persisted index is current
+    (root / "notes.md").write_text("# 检验检测机构质量管理办法\n\n第一条 样品应当留存六个月。\n", "utf-8")
+    ingest([root], settings, progress=False)
+    assert calls == [1]
+    hits = Retriever(Index.open(settings), settings).search("样品留存", k=1, mode="bm25")
+    assert hits and hits[0].chunk.doc == "notes.md" and "留存" in hits[0].chunk.text
+    shutil.rmtree(settings.index / "bm25")  # lost or half-copied: rebuilt, not trusted
+    assert Index.open(settings).bm25_stale()
+    ingest([root], settings, progress=False)
+    assert calls == [1, 1]
