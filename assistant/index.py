@@ -421,18 +421,16 @@ class Index:
         with self._lock:
             import bm25s
 
-            bdir = self.path / "bm25"
-            meta_path = bdir / "ids.json"
-            if meta_path.exists():
+            meta = self._bm25_meta()
+            if meta is not None:
                 try:
-                    meta = json.loads(meta_path.read_text("utf-8"))
-                    if meta.get("generation") == gen:
-                        self._bm25 = bm25s.BM25.load(str(bdir), mmap=False, show_progress=False)
-                        self._bm25_ids = meta["ids"]
-                        self._bm25_gen = gen
-                        return
+                    self._bm25 = bm25s.BM25.load(str(self.path / "bm25"), mmap=False,
+                                                 show_progress=False)
+                    self._bm25_ids = meta["ids"]
+                    self._bm25_gen = meta["generation"]
+                    return
                 except (OSError, ValueError, KeyError):
-                    pass  # stale or half-written: rebuild below
+                    pass  # half-written: rebuild below
             self.rebuild_bm25()
 
     def retokenize(self) -> int:
@@ -447,14 +445,17 @@ class Index:
         self.manifest["tokenizer"] = TOKENIZER_VERSION
         return len(rows)
 
-    def bm25_stale(self) -> bool:
-        """True unless the persisted keyword index was built at the current generation
-        (every change of documents or tokens bumps it)."""
+    def _bm25_meta(self) -> dict[str, Any] | None:
+        """The persisted keyword index's ``ids.json``, if it was built at the current
+        generation (every change of documents or tokens bumps it); else None."""
         try:
             meta = json.loads((self.path / "bm25" / "ids.json").read_text("utf-8"))
         except (OSError, ValueError):
-            return True
-        return meta.get("generation") != self.generation()
+            return None
+        return meta if meta.get("generation") == self.generation() else None
+
+    def bm25_stale(self) -> bool:
+        return self._bm25_meta() is None
 
     def rebuild_bm25(self) -> None:
         """Rebuild the keyword index from the stored tokens and persist it atomically."""

@@ -76,13 +76,11 @@ class Assistant:
         return report
 
     def remove(self, doc: str) -> bool:
-        from .ingest import refresh_references
+        from .ingest import refresh_derived
 
         with self._lock:
             ok = self.index.remove_document(doc)
-            if self.index.bm25_stale():
-                self.index.rebuild_bm25()
-            refresh_references(self.index, self.settings)
+            refresh_derived(self.index, self.settings)
             self.index.update_manifest()
             self._retriever = None
         return ok
