@@ -66,6 +66,7 @@ class Settings(BaseSettings):
         0.3, description="prior for clauses that other clauses cite (0 = off)")
     candidates: int = Field(500, description="candidates per retriever before fusion")
     reranker: str = Field("", description="cross-encoder model name or path (optional)")
+    rerank_depth: int = Field(50, description="fused hits the reranker re-scores")
 
     # answering
     answer_mode: Literal["extractive", "openai", "llamacpp"] = "extractive"

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from .config import DEFAULT_EMBED_MODEL, Settings
-from .errors import EmbedderError
+from .errors import AssistantError, EmbedderError
 
 if TYPE_CHECKING:
     import torch
@@ -1169,19 +1169,27 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
 
 
 def _load_sentence_transformer(name: str) -> Any:
-    """Load a model on CPU, quietly; any failure becomes a one-line EmbedderError."""
+    return load_st_model(name)
+
+
+def load_st_model(name: str, *, cross_encoder: bool = False,
+                  error: type[AssistantError] = EmbedderError) -> Any:
+    """Load a sentence-transformers model (a ``CrossEncoder`` if ``cross_encoder``) on CPU,
+    quietly; any failure becomes one line of ``error`` with what to check."""
+    what = "reranker" if cross_encoder else "embedding model"
     try:
         import transformers
-        from sentence_transformers import SentenceTransformer
+        from sentence_transformers import CrossEncoder, SentenceTransformer
     except ImportError as e:
-        raise EmbedderError(f"sentence-transformers is not installed ({e})") from None
+        raise error(f"sentence-transformers is not installed ({e})") from None
     log = transformers.utils.logging
     verbosity, bars = log.get_verbosity(), log.is_progress_bar_enabled()
     log.set_verbosity_error()
     log.disable_progress_bar()
     local = Path(name).expanduser()
+    cls = CrossEncoder if cross_encoder else SentenceTransformer
     try:
-        return SentenceTransformer(str(local) if local.is_dir() else name, device="cpu")
+        return cls(str(local) if local.is_dir() else name, device="cpu")
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         if local.is_dir():
@@ -1190,7 +1198,7 @@ def _load_sentence_transformer(name: str) -> Any:
             hint = " (no such folder)"
         else:
             hint = " (offline, a model name must already be in the Hugging Face cache)"
-        raise EmbedderError(f"cannot load embedding model {name!r}{hint}: {first}") from None
+        raise error(f"cannot load {what} {name!r}{hint}: {first}") from None
     finally:
         log.set_verbosity(verbosity)
         if bars:

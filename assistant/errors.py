@@ -43,3 +43,7 @@ class LLMError(AssistantError):
 
 class QuestionFileError(AssistantError):
     """A batch input file is malformed (the message names file and line)."""
+
+
+class RerankerError(AssistantError):
+    """The configured cross-encoder cannot be loaded or fails to score."""

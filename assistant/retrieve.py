@@ -10,11 +10,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .chunk import passage_text
 from .config import Settings
-from .errors import ConfigError
+from .errors import ConfigError, RerankerError
 from .identifiers import law_key
 from .index import Index
 from .records import Chunk, DocMeta, Hit
+from .rerank import Reranker, get_reranker
 
 Mode = Literal["hybrid", "bm25", "dense"]
 WITHDRAWN = {"废止", "已失效", "被代替"}
@@ -73,11 +75,12 @@ def version_date(m: DocMeta) -> str:
 
 
 class Retriever:
-    def __init__(self, index: Index, settings: Settings, embedder: Any = None) -> None:
+    def __init__(self, index: Index, settings: Settings, embedder: Any = None,
+                 reranker: Reranker | None = None) -> None:
         self.index = index
         self.settings = settings
         self._embedder = embedder
-        self._reranker: Any = None
+        self._reranker = reranker
         self._versions: dict[str, Version] | None = None
         self._versions_gen = -1
         self._priors_cache: _Priors | None = None
@@ -91,6 +94,11 @@ class Retriever:
 
             self._embedder = get_embedder(self.settings)
         return self._embedder
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The injected reranker, else the one ``settings.reranker`` names (or None)."""
+        return self._reranker if self._reranker is not None else get_reranker(self.settings)
 
     def versions(self) -> dict[str, Version]:
         """doc → its version family, whether it is current, and its replacement."""
@@ -245,8 +253,9 @@ class Retriever:
                 c.score *= 0.7  # old versions stay findable, below the current one
             ranked.append(c)
         ranked.sort(key=lambda c: (-c.score, c.id))
-        if self.settings.reranker and mode == "hybrid":
-            ranked = self._rerank(query, ranked)
+        reranker = self.reranker if mode == "hybrid" else None
+        if reranker is not None:
+            ranked = self._rerank(reranker, query, ranked, keys, versions)
 
         top = max((c.score for c in ranked), default=1.0)
         exact = [_Cand(cid, {"exact": 1.0}, top + 1.0 + (len(exact_ids) - i) * 1e-6)
@@ -364,23 +373,34 @@ class Retriever:
             d = (c.sources["dense_sim"] - lo) / span if "dense_sim" in c.sources else 0.0
             c.score = s.bm25_weight * b + s.dense_weight * d
 
-    def _rerank(self, query: str, ranked: list[_Cand]) -> list[_Cand]:
-        if self._reranker is None:
-            try:
-                from sentence_transformers import CrossEncoder
+    def _rerank(self, reranker: Reranker, query: str, ranked: list[_Cand],
+                keys: dict[str, tuple[str, str]], versions: dict[str, Version]) -> list[_Cand]:
+        """Re-score the first ``rerank_depth`` candidates with the cross-encoder, on the same
+        text the embedder saw (document name and heading path give the clause its context).
 
-                self._reranker = CrossEncoder(self.settings.reranker)
-            except Exception as e:
-                raise ConfigError(f"reranker '{self.settings.reranker}' cannot be loaded: "
-                                  f"{str(e).splitlines()[0]}") from None
-        chunks = self.index.get_chunks([c.id for c in ranked[:50]])
-        head = [c for c in ranked[:50] if c.id in chunks]
-        tail = ranked[50:]
-        scores = self._reranker.predict([(query, chunks[c.id].text) for c in head])
+        A superseded version's clause reads like its current one's and scores alike, so
+        within the head current versions come first, as in the fused ranking. The head
+        keeps scores above the tail's; each hit's ``sources["rerank"]`` has the model's."""
+        depth = self.settings.rerank_depth
+        if depth <= 0:
+            raise ConfigError("rerank_depth must be greater than 0. "
+                              f"Currently, rerank_depth is {depth}")
+        chunks = self.index.get_chunks([c.id for c in ranked[:depth]])
+        head = [c for c in ranked[:depth] if c.id in chunks]
+        tail = ranked[depth:]
+        scores = reranker.score(query, [passage_text(chunks[c.id]) for c in head])
+        if len(scores) != len(head):
+            raise RerankerError(f"reranker {reranker.id!r} returned {len(scores)} scores "
+                                f"for {len(head)} passages")
         for c, sc in zip(head, scores, strict=True):
             c.sources["rerank"] = float(sc)
-        head.sort(key=lambda c: (-c.sources["rerank"], c.id))
-        base = max((c.score for c in ranked), default=0.0)
+
+        def superseded(c: _Cand) -> bool:
+            v = versions.get(keys[c.id][0])
+            return v is not None and not v.current
+
+        head.sort(key=lambda c: (superseded(c), -c.sources["rerank"], c.id))
+        base = max((c.score for c in tail), default=0.0)
         for i, c in enumerate(head):
             c.score = base + len(head) - i
         return head + tail
