@@ -996,3 +996,16 @@ def make_bad_inputs(directory: Path) -> dict[str, Path]:
         out[name] = p
     (d / "owner_only.pdf").write_bytes(_latin_pdf(""))
     return out
+
+
+def make_two_versions(directory: Path) -> tuple[str, str]:
+    """The "gbt" standard as TXT in two versions, the 2016 one replaced by the 2023 one per
+    a catalogue. Returns (new number, old number)."""
+    new_no, old_no = "GB/T 90001.1—2023", "GB/T 90001.1—2016"
+    new = make_standard_txt(directory, "gbt")
+    (Path(directory) / "gbt-2016.txt").write_text(
+        new.read_text("utf-8").replace(new_no, old_no), "utf-8")
+    (Path(directory) / "catalog.csv").write_text(
+        f"number,title,status,replaced_by\n{old_no},旧版,废止,{new_no}\n{new_no},新版,现行,\n",
+        "utf-8")
+    return new_no, old_no

@@ -45,12 +45,9 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     root = tmp / "stds"
     root.mkdir()
     try:
-        new = fixtures_std.make_standard_txt(root, "gbt")
+        assert fixtures_std.make_two_versions(root) == (NEW, OLD)
     except fixtures_std.FixtureUnavailable as e:
         pytest.skip(str(e))
-    (root / "gbt-2016.txt").write_text(new.read_text("utf-8").replace(NEW, OLD), "utf-8")
-    (root / "catalog.csv").write_text(
-        f"number,title,status,replaced_by\n{OLD},旧版,废止,{NEW}\n{NEW},新版,现行,\n", "utf-8")
     s = Settings(index=tmp / "index", cache_dir=tmp / "cache", embed_model="fake")
     assert not ingest([root], s, progress=False).failed
     return s

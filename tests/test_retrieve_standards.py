@@ -94,14 +94,9 @@ def test_withdrawn_version_is_marked(tmp_path: Path):
     root = tmp_path / "v"
     root.mkdir()
     try:
-        new = fixtures_std.make_standard_txt(root, "gbt")
+        fixtures_std.make_two_versions(root)
     except fixtures_std.FixtureUnavailable as e:
         pytest.skip(str(e))
-    old_text = new.read_text("utf-8").replace("GB/T 90001.1—2023", "GB/T 90001.1—2016")
-    (root / "gbt-2016.txt").write_text(old_text, "utf-8")
-    (root / "catalog.csv").write_text(
-        "number,title,status,replaced_by\nGB/T 90001.1—2016,旧版,废止,GB/T 90001.1—2023\n"
-        "GB/T 90001.1—2023,新版,现行,\n", "utf-8")
     s = Settings(index=tmp_path / "index", cache_dir=tmp_path / "cache", embed_model="fake")
     assert not ingest([root], s, progress=False).failed
     r = Retriever(Index.open(s), s)
