@@ -393,3 +393,11 @@ def test_vector_cache_merges_concurrent_writers(tmp_path: Path) -> None:
     c = VectorCache(tmp_path)
     assert set(c.vectors) == {"x", "y"} and c.vectors["x"].tolist() == [1.0, 1.0, 1.0]
     assert [p.name for p in tmp_path.iterdir()] == ["vectors.npz"]
+
+
+def test_run_records_the_retrieval_settings(settings) -> None:
+    from assistant.evaluate import _settings_info
+
+    info = _settings_info(settings.model_copy(update={"reranker": "/m/ce", "rerank_depth": 20}))
+    assert info["reranker"] == "/m/ce" and info["rerank_depth"] == 20
+    assert info["candidates"] == settings.candidates
