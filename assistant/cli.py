@@ -58,8 +58,13 @@ def _main(
     ctx: typer.Context,
     index: Path = typer.Option(None, "--index", help="index directory [env ASSISTANT_INDEX; default ./index]"),
     embed_model: str = typer.Option(None, "--embed-model", help="embedder [env ASSISTANT_EMBED_MODEL]"),
+    reranker: str = typer.Option(None, "--reranker",
+                                 help="cross-encoder folder or cached name [env ASSISTANT_RERANKER]"),
+    rerank_depth: int = typer.Option(None, "--rerank-depth",
+                                     help="hits the reranker re-scores [env ASSISTANT_RERANK_DEPTH; 50]"),
 ) -> None:
-    ctx.obj = load_settings(index=index, embed_model=embed_model)
+    ctx.obj = load_settings(index=index, embed_model=embed_model, reranker=reranker,
+                            rerank_depth=rerank_depth)
 
 
 # ---------------------------------------------------------------- filters

@@ -175,11 +175,13 @@ def test_real_cross_encoder_through_the_cli(built, tiny_ce, monkeypatch: pytest.
     monkeypatch.setenv("ASSISTANT_EMBED_MODEL", "fake")
     monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(built.cache_dir))
     monkeypatch.setenv("ASSISTANT_INDEX", str(built.index))
+    runner = CliRunner()
+    r = runner.invoke(app, ["--reranker", str(tiny_ce), "--rerank-depth", "8",
+                            "search", QUERY, "--json", "-k", "12"])
+    assert r.exit_code == 0, r.output
     monkeypatch.setenv("ASSISTANT_RERANKER", str(tiny_ce))
     monkeypatch.setenv("ASSISTANT_RERANK_DEPTH", "8")
-    runner = CliRunner()
-    r = runner.invoke(app, ["search", QUERY, "--json", "-k", "12"])
-    assert r.exit_code == 0, r.output
+    assert runner.invoke(app, ["search", QUERY, "--json", "-k", "12"]).output == r.output
     rows = [json.loads(line) for line in r.output.splitlines()]
     assert len(rows) == 12
 
@@ -206,8 +208,7 @@ def test_reranker_errors_are_one_line(built, tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("ASSISTANT_INDEX", str(built.index))
     runner = CliRunner()
     missing = tmp_path / "no-such-model"
-    monkeypatch.setenv("ASSISTANT_RERANKER", str(missing))
-    r = runner.invoke(app, ["search", QUERY])
+    r = runner.invoke(app, ["--reranker", str(missing), "search", QUERY])
     assert r.exit_code == 1
     msg = r.output.strip()
     assert "\n" not in msg and "Traceback" not in msg
