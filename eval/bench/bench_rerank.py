@@ -17,8 +17,6 @@ Queries are the real questions of ../shared/eval/stard-train.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
-import resource
 import shutil
 import statistics
 import sys
@@ -26,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-STARD = ROOT.parent / "shared" / "eval" / "stard-train.jsonl"
+from common import ROOT, questions, report
+
 ARCH = {"minilm": (12, 384, 12, 1536), "base": (12, 768, 12, 3072), "large": (24, 1024, 16, 4096)}
 
 
@@ -74,10 +72,7 @@ def main() -> None:
     from assistant.embed import default_model_dir
     from assistant.service import Assistant
 
-    if STARD.exists():
-        qs = [json.loads(line)["question"] for line in STARD.open(encoding="utf-8")][: args.n]
-    else:
-        qs = ["强制性国家标准由谁制定？", "产品质量检验机构的资格", "计量器具的检定"] * max(1, args.n // 3)
+    qs = questions(args.n)
     base = Assistant(load_settings(index=args.index))
     base.warm()
     for q in qs[:3]:
@@ -95,15 +90,8 @@ def main() -> None:
                 r = timed(a, qs, args.k)
                 r["x_p50"] = round(r["p50_ms"] / res["hybrid, no reranker"]["p50_ms"], 1)
                 res[f"{arch}, depth {depth}"] = r
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if args.json:
-        print(json.dumps({**res, "peak_rss_mb": round(rss), "queries": len(qs)}))
-        return
-    print(f"{len(qs)} queries, k={args.k}, index {args.index}")
-    for name, r in res.items():
-        print(f"{name:>24}: {r}")
-    print(f"{'peak RSS':>24}: {rss:.0f} MB")
-
+    report(res, f"{len(qs)} queries, k={args.k}, index {args.index}", len(qs), args.json,
+           width=24)
 
 if __name__ == "__main__":
     main()
