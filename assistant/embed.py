@@ -1101,7 +1101,7 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
         self.name = str(name_or_path)
         self.id = embedder_id or self.name
         self.batch_tokens, self.threads = batch_tokens, threads
-        st = _load_sentence_transformer(self.name)
+        st = load_st_model(self.name)
         e5 = "e5" in self.name.lower()
         saved = getattr(st, "prompts", None) or {}
         if query_prompt is None:
@@ -1166,10 +1166,6 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
         mask = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).to(torch.long)
         features = self._st({"input_ids": ids, "attention_mask": mask})
         return F.normalize(features["sentence_embedding"].float(), dim=-1)
-
-
-def _load_sentence_transformer(name: str) -> Any:
-    return load_st_model(name)
 
 
 def load_st_model(name: str, *, cross_encoder: bool = False,
@@ -1241,6 +1237,14 @@ def get_embedder(settings: Settings) -> Embedder:
     if isinstance(emb, DefaultEmbedder):
         emb.query_engine = settings.query_engine
     return emb
+
+
+def warm(embedder: Embedder) -> None:
+    """Load an embedder's weights now (those that load lazily): for processes that embed
+    many queries (UI, batch, eval), where the torch path's faster queries repay its load."""
+    load = getattr(embedder, "load", None)
+    if callable(load):
+        load()
 
 
 # --------------------------------------------------------------------------------------

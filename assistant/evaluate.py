@@ -934,7 +934,7 @@ def run_eval(datasets: Sequence[Path | str], settings: Settings, corpus: Path | 
     else ``settings.index``. Returns the metrics dict (``violations`` lists threshold
     failures; ``out`` is where the files are).
     """
-    from .embed import get_embedder
+    from .embed import get_embedder, warm
     from .index import Index
     from .retrieve import Retriever
 
@@ -946,9 +946,7 @@ def run_eval(datasets: Sequence[Path | str], settings: Settings, corpus: Path | 
     specs = resolve_datasets(list(datasets))
     out = out or Path("eval") / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     embedder = get_embedder(settings)
-    load = getattr(embedder, "load", None)
-    if callable(load):  # many queries: one engine for the whole run, the faster one warm
-        load()
+    warm(embedder)  # many queries: one engine for the whole run, the faster one warm
     cost: dict[str, Any] = {"indexes": {}, "baselines": {}}
     envs: dict[str, _Env] = {}
     runs: list[DatasetRun] = []

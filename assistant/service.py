@@ -41,11 +41,9 @@ class Assistant:
     def warm(self) -> None:
         """Load the embedder's weights now: for processes that will embed many queries
         (UI, batch, eval), where the torch path's faster queries repay its load time."""
-        from .embed import get_embedder
+        from .embed import get_embedder, warm
 
-        load = getattr(get_embedder(self.settings), "load", None)
-        if callable(load):
-            load()
+        warm(get_embedder(self.settings))
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Hit]:

@@ -319,7 +319,7 @@ def test_folder_loads_with_sentence_transformers(model_dir: Path, default: embed
     for text in TOKEN_CASES:  # AutoTokenizer reads tokenizer.json as we do
         assert st.tokenizer("passage: " + text)["input_ids"] == default._token_ids(["passage: " + text])[0]
     # the generic class reaches the same vectors through its checked fast path
-    monkeypatch.setattr(embed, "_load_sentence_transformer", lambda name: st)
+    monkeypatch.setattr(embed, "load_st_model", lambda name: st)
     generic = embed.SentenceTransformerEmbedder(str(model_dir))
     assert generic.passage_prompt == "passage: " and generic._fast is not None
     got = generic.embed_passages(PASSAGES[:4])
