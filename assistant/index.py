@@ -275,25 +275,21 @@ class Index:
         return self._refs
 
     # ------------------------------------------------------------------ chunks
-    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        out: dict[str, Chunk] = {}
+    def _rows_by_id(self, columns: str, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """``SELECT id, <columns>`` for these chunk ids, 500 at a time (SQLite's limit on
+        bound parameters is lower than a query's candidates)."""
         ids = list(ids)
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            q = f"SELECT id, data FROM chunks WHERE id IN ({','.join('?' * len(part))})"
-            for cid, data in self._db.execute(q, part):
-                out[cid] = _chunk_from_row(data)
-        return out
+            q = f"SELECT id, {columns} FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+            yield from self._db.execute(q, part)
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        return {cid: _chunk_from_row(data) for cid, data in self._rows_by_id("data", ids)}
 
     def chunk_keys(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """chunk id → (doc, clause), without decoding the chunks."""
-        out: dict[str, tuple[str, str]] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = f"SELECT id, doc, clause FROM chunks WHERE id IN ({','.join('?' * len(part))})"
-            out.update((cid, (doc, clause)) for cid, doc, clause in self._db.execute(q, part))
-        return out
+        return {cid: (doc, clause) for cid, doc, clause in self._rows_by_id("doc, clause", ids)}
 
     def chunks_of(self, doc: str) -> list[Chunk]:
         rows = self._db.execute("SELECT data FROM chunks WHERE doc=? ORDER BY ordinal", (doc,))
