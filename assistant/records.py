@@ -28,6 +28,10 @@ class LoadedFile:
     pages: list[str]
     encoding: str = "utf-8"
     sha256: str = ""
+    # Metadata the file states about itself: Markdown front matter, HTML <meta> (key as
+    # written → value); the parser maps the keys onto DocMeta fields.
+    meta: dict[str, str] = field(default_factory=dict)
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based PDF pages read by OCR
 
 
 @dataclass
@@ -46,6 +50,8 @@ class DocMeta:
     replaces: list[str] = field(default_factory=list)  # numbers this document replaces
     replaced_by: str = ""  # number or title of the replacement, when known
     doc_number: str = ""  # 发文字号 of policy texts, e.g. "渝两江党发〔2024〕13号"
+    issuer: str = ""  # 发布机构 of a standard, e.g. "国家市场监督管理总局 国家标准化管理委员会"
+    adoption: str = ""  # an adopted international standard, e.g. "ISO 9001:2015, IDT"
     sha256: str = ""
     format: str = ""
     pages: int = 0

@@ -920,7 +920,7 @@ def make_all_standards(directory: Path) -> dict[str, Path]:
 
 # name → (exception class name, part of the reason in its message)
 BAD_EXPECTED: dict[str, tuple[str, str]] = {
-    "scanned.pdf": ("NeedsOCR", "no text layer (scanned PDF), needs OCR"),
+    "scanned.pdf": ("NeedsOCR", "no text layer (scanned PDF)"),
     "encrypted.pdf": ("InputFileError", "encrypted PDF (password required)"),
     "truncated.pdf": ("InputFileError", "truncated or corrupt PDF"),
     "not_a_pdf.pdf": ("InputFileError", "not a PDF"),
