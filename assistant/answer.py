@@ -167,7 +167,7 @@ def extractive(query: str, hits: Sequence[Hit]) -> tuple[str, list[tuple[Hit, li
     wants_number = bool(_ASKS_NUMBER.search(query))
     cands = list(hits[:6])
     sents = [_sentences(h) for h in cands]
-    exact = [i for i, h in enumerate(cands) if h.sources.get("exact")]
+    exact = [i for i, h in enumerate(cands) if h.evidence.exact]
     picked: list[tuple[int, int, str]] = []  # (hit index, sentence position, sentence)
     if exact:  # the question named this clause: give the clause itself
         i = exact[0]

@@ -550,7 +550,7 @@ def assess_relevance(
     if not hits:
         return Relevance(0.0, False, "no hits")
     top = list(hits[:3])
-    if any(h.sources.get("exact") for h in top):
+    if any(h.evidence.exact for h in top):
         return Relevance(1.0, True, "exact clause", {"exact": 1.0})
     asked_std = std_numbers(query)
     if asked_std:
@@ -560,9 +560,9 @@ def assess_relevance(
     terms = query_terms(query)
     covs = [coverage(terms, hit_text(h)) for h in top]
     cov = max(covs) if covs else 0.0
-    sims = [h.sources["dense_sim"] for h in top if "dense_sim" in h.sources]
-    agree = any(_both_within(h, 10) for h in top)  # both retrievers found it
-    strong = any(_both_within(h, 2) for h in top)  # both rank it first or second
+    sims = [h.evidence.dense_sim for h in top if h.evidence.dense_sim is not None]
+    agree = any(h.evidence.both_within(10) for h in top)  # both retrievers found it
+    strong = any(h.evidence.both_within(2) for h in top)  # both rank it first or second
     feats = {"coverage": round(cov, 3), "agree": float(agree), "strong_agree": float(strong),
              "terms": float(len(terms))}
     if sims and dense_band is not None:
@@ -577,10 +577,6 @@ def assess_relevance(
     ok = score >= thr
     reason = "" if ok else f"evidence {score:.2f} < {thr:.2f}"
     return Relevance(score, ok, reason, feats)
-
-
-def _both_within(h: Hit, n: int) -> bool:
-    return 0 < h.sources.get("bm25", 0) <= n and 0 < h.sources.get("dense", 0) <= n
 
 
 def query_refs(text: str) -> tuple[str, str]:

@@ -13,9 +13,12 @@ Kind = Literal["standard", "law", "policy", "other"]
 # national / industry / local / group / enterprise for standards; for laws the catalogue
 # level (法律, 行政法规, 部门规章, 地方性法规, 司法解释 …) is kept as written.
 Category = str
-# Normalised status vocabulary (see parse.normalize_status): 现行, 即将实施, 废止, 有效,
-# 已失效, 被代替, 未知.
+# Normalised status vocabulary (see parse.normalize_status): the standards' family
+# (现行, 即将实施, 废止, 被代替), the laws' family (有效, 已失效) and 未知.
 Status = str
+STATUSES: tuple[Status, ...] = ("现行", "即将实施", "废止", "有效", "已失效", "被代替", "未知")
+# Statuses of a document that is no longer in force: cited only with a warning.
+WITHDRAWN: frozenset[Status] = frozenset({"废止", "已失效", "被代替"})
 
 
 @dataclass
@@ -110,14 +113,51 @@ class Chunk:
 
 
 @dataclass
+class Filters:
+    """Restrictions on which documents a search may return (empty: all)."""
+
+    kinds: list[str] | None = None
+    categories: list[str] | None = None
+    current_only: bool = False
+    docs: list[str] | None = None
+    statuses: list[str] | None = None
+
+    def empty(self) -> bool:
+        return not (self.kinds or self.categories or self.current_only or self.docs or self.statuses)
+
+
+@dataclass
+class Evidence:
+    """Why a chunk was retrieved: each retriever's rank (1-based) and score, None where
+    that retriever did not return it."""
+
+    bm25_rank: int | None = None
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    dense_sim: float | None = None
+    exact: bool = False  # the query named this clause
+    rerank: float | None = None  # the cross-encoder's score, where one re-scored it
+
+    def merge(self, other: Evidence) -> None:
+        """Take the fields ``other`` has and this one lacks."""
+        for name, value in vars(other).items():
+            if value not in (None, False) and getattr(self, name) in (None, False):
+                setattr(self, name, value)
+
+    def both_within(self, n: int) -> bool:
+        """Both BM25 and dense rank the chunk within the first ``n``."""
+        return (self.bm25_rank is not None and self.bm25_rank <= n
+                and self.dense_rank is not None and self.dense_rank <= n)
+
+
+@dataclass
 class Hit:
     """A retrieved chunk with its fused score and the evidence behind it."""
 
     chunk: Chunk
     score: float
     rank: int = 0
-    # per-retriever ranks/scores, e.g. {"bm25": 3, "dense": 1, "exact": 1}
-    sources: dict[str, float] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)
     superseded: bool = False  # a newer version of the same law/standard is indexed
     replaced_by: str = ""
 

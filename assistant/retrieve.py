@@ -15,11 +15,10 @@ from .config import Settings
 from .errors import ConfigError, RerankerError
 from .identifiers import law_key
 from .index import Index
-from .records import Chunk, DocMeta, Hit
+from .records import WITHDRAWN, Chunk, DocMeta, Evidence, Filters, Hit
 from .rerank import Reranker, get_reranker
 
 Mode = Literal["hybrid", "bm25", "dense"]
-WITHDRAWN = {"废止", "已失效", "被代替"}
 # Static prior by legal force (法律位阶) and standard level: between two equally good
 # matches the higher authority is the one a user means first. Scaled by
 # settings.authority_weight (0 turns it off).
@@ -34,18 +33,6 @@ _Priors = tuple[dict[str, float], dict[str, float], dict[tuple[str, str], float]
 
 
 @dataclass
-class Filters:
-    kinds: list[str] | None = None
-    categories: list[str] | None = None
-    current_only: bool = False
-    docs: list[str] | None = None
-    statuses: list[str] | None = None
-
-    def empty(self) -> bool:
-        return not (self.kinds or self.categories or self.current_only or self.docs or self.statuses)
-
-
-@dataclass
 class Version:
     family: str
     current: bool
@@ -55,7 +42,7 @@ class Version:
 @dataclass
 class _Cand:
     id: str
-    sources: dict[str, float] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)
     score: float = 0.0
 
 
@@ -224,10 +211,12 @@ class Retriever:
         cands: dict[str, _Cand] = {}
         if mode in ("hybrid", "bm25"):
             for rank, (cid, score) in enumerate(self._bm25(query, n_cand, allowed), 1):
-                cands.setdefault(cid, _Cand(cid)).sources.update(bm25=rank, bm25_score=score)
+                c = cands.setdefault(cid, _Cand(cid))
+                c.evidence.bm25_rank, c.evidence.bm25_score = rank, score
         if mode in ("hybrid", "dense"):
             for rank, (cid, sim) in enumerate(self._dense(query, n_cand, allowed, filters), 1):
-                cands.setdefault(cid, _Cand(cid)).sources.update(dense=rank, dense_sim=sim)
+                c = cands.setdefault(cid, _Cand(cid))
+                c.evidence.dense_rank, c.evidence.dense_sim = rank, sim
         self._fuse(list(cands.values()), mode)
 
         # Ranking needs only each candidate's document and clause; whole chunks (JSON
@@ -258,7 +247,7 @@ class Retriever:
             ranked = self._rerank(reranker, query, ranked, keys, versions)
 
         top = max((c.score for c in ranked), default=1.0)
-        exact = [_Cand(cid, {"exact": 1.0}, top + 1.0 + (len(exact_ids) - i) * 1e-6)
+        exact = [_Cand(cid, Evidence(exact=True), top + 1.0 + (len(exact_ids) - i) * 1e-6)
                  for i, cid in enumerate(exact_ids)]
         seen = set(exact_ids)
         final = exact + [c for c in ranked if c.id not in seen]
@@ -270,11 +259,11 @@ class Retriever:
             ch = chunks.get(c.id) or self.index.get_chunks([c.id]).get(c.id)
             if ch is None:  # removed by a concurrent ingest since it was ranked
                 continue
-            old = c.sources.get("exact") and cands.get(c.id)
+            old = c.evidence.exact and cands.get(c.id)
             if old:
-                c.sources.update(old.sources)
+                c.evidence.merge(old.evidence)
             v = versions.get(ch.doc)
-            hits.append(Hit(ch, c.score, len(hits) + 1, c.sources,
+            hits.append(Hit(ch, c.score, len(hits) + 1, c.evidence,
                             superseded=bool(v and not v.current),
                             replaced_by=v.replaced_by if v else ""))
         return hits
@@ -359,18 +348,20 @@ class Retriever:
         # which differ by a few percent over the top ten, the static priors would decide.
         if self.settings.fusion == "rrf":
             for c in cands:
-                c.score = sum(w / (s.rrf_k + c.sources[key])
-                              for key, w in (("bm25", s.bm25_weight), ("dense", s.dense_weight))
-                              if key in c.sources)
+                c.score = sum(w / (s.rrf_k + rank)
+                              for rank, w in ((c.evidence.bm25_rank, s.bm25_weight),
+                                              (c.evidence.dense_rank, s.dense_weight))
+                              if rank is not None)
             return
         # weighted: each retriever's score scaled to [0, 1] over its candidates
-        bmax = max((c.sources.get("bm25_score", 0.0) for c in cands), default=0.0) or 1.0
-        sims = [c.sources["dense_sim"] for c in cands if "dense_sim" in c.sources]
+        bmax = max((c.evidence.bm25_score or 0.0 for c in cands), default=0.0) or 1.0
+        sims = [c.evidence.dense_sim for c in cands if c.evidence.dense_sim is not None]
         lo, hi = (min(sims), max(sims)) if sims else (0.0, 1.0)
         span = (hi - lo) or 1.0
         for c in cands:
-            b = c.sources.get("bm25_score", 0.0) / bmax
-            d = (c.sources["dense_sim"] - lo) / span if "dense_sim" in c.sources else 0.0
+            b = (c.evidence.bm25_score or 0.0) / bmax
+            sim = c.evidence.dense_sim
+            d = (sim - lo) / span if sim is not None else 0.0
             c.score = s.bm25_weight * b + s.dense_weight * d
 
     def _rerank(self, reranker: Reranker, query: str, ranked: list[_Cand],
@@ -380,7 +371,7 @@ class Retriever:
 
         A superseded version's clause reads like its current one's and scores alike, so
         within the head current versions come first, as in the fused ranking. The head
-        keeps scores above the tail's; each hit's ``sources["rerank"]`` has the model's."""
+        keeps scores above the tail's; each hit's ``evidence.rerank`` has the model's."""
         depth = self.settings.rerank_depth
         if depth <= 0:
             raise ConfigError("rerank_depth must be greater than 0. "
@@ -393,13 +384,13 @@ class Retriever:
             raise RerankerError(f"reranker {reranker.id!r} returned {len(scores)} scores "
                                 f"for {len(head)} passages")
         for c, sc in zip(head, scores, strict=True):
-            c.sources["rerank"] = float(sc)
+            c.evidence.rerank = float(sc)
 
         def superseded(c: _Cand) -> bool:
             v = versions.get(keys[c.id][0])
             return v is not None and not v.current
 
-        head.sort(key=lambda c: (superseded(c), -c.sources["rerank"], c.id))
+        head.sort(key=lambda c: (superseded(c), -(c.evidence.rerank or 0.0), c.id))
         base = max((c.score for c in tail), default=0.0)
         for i, c in enumerate(head):
             c.score = base + len(head) - i

@@ -11,8 +11,8 @@ from typing import Any
 
 from .config import Settings
 from .index import Index
-from .records import Answer, Chunk, Hit
-from .retrieve import Filters, Retriever
+from .records import Answer, Chunk, Filters, Hit
+from .retrieve import Retriever
 
 
 class Assistant:

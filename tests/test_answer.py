@@ -12,7 +12,7 @@ from assistant.answer import REFUSAL, Answerer, build_messages, resolve_followup
 from assistant.cite import bigrams, marker_numbers, query_refs
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.records import Answer, Chunk, Hit
+from assistant.records import Answer, Chunk, Evidence, Hit
 
 LAW = "中华人民共和国标准化法"
 PQL = "中华人民共和国产品质量法"
@@ -88,13 +88,11 @@ class FakeRetriever:
         scored.sort(key=lambda x: (not x[0], -x[1]))
         hits = []
         for r, (exact, overlap, c) in enumerate(scored[:k], 1):
-            src: dict[str, float] = {"dense": r, "dense_sim": 0.83 + 0.1 * overlap}
+            ev = Evidence(dense_rank=r, dense_sim=0.83 + 0.1 * overlap, exact=exact)
             if overlap > 0:
-                src.update(bm25=r, bm25_score=10 * overlap)
-            if exact:
-                src["exact"] = 1.0
+                ev.bm25_rank, ev.bm25_score = r, 10 * overlap
             old = c.std_no in REPLACED
-            hits.append(Hit(chunk=c, score=1.0 / r, rank=r, sources=src, superseded=old,
+            hits.append(Hit(chunk=c, score=1.0 / r, rank=r, evidence=ev, superseded=old,
                             replaced_by=REPLACED.get(c.std_no, "")))
         return hits
 

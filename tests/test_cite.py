@@ -15,7 +15,7 @@ from assistant.cite import (
     status_warning,
     std_numbers,
 )
-from assistant.records import Chunk, Hit
+from assistant.records import Chunk, Evidence, Hit
 
 ART10 = (
     "第十条 对保障人身健康和生命财产安全、国家安全、生态环境安全以及满足经济社会管理基本需要的"
@@ -42,12 +42,12 @@ def _hit(text: str, clause: str, title: str, std_no: str = "", rank: int = 1, **
 
 
 LAW10 = _hit(ART10, "第十条", "中华人民共和国标准化法", heading="第二章 标准的制定",
-             sources={"bm25": 1, "dense": 1, "dense_sim": 0.91})
+             evidence=Evidence(bm25_rank=1, dense_rank=1, dense_sim=0.91))
 LAW49 = _hit(ART49, "第四十九条", "中华人民共和国产品质量法", rank=2,
-             sources={"bm25": 2, "dense": 3, "dense_sim": 0.88})
+             evidence=Evidence(bm25_rank=2, dense_rank=3, dense_sim=0.88))
 STD86 = _hit(GBT11_86, "8.6", "标准化工作导则 第1部分：标准化文件的结构和起草规则",
              std_no="GB/T 1.1—2020", heading="8 要素的编写 > 8.6 规范性引用文件",
-             sources={"bm25": 1, "dense": 2, "dense_sim": 0.9})
+             evidence=Evidence(bm25_rank=1, dense_rank=2, dense_sim=0.9))
 
 
 def test_split_sentences_keeps_markers_with_their_sentence() -> None:
@@ -110,14 +110,14 @@ def test_relevance_answers_related_and_refuses_unrelated() -> None:
     assert assess_relevance("强制性国家标准由谁制定？", [LAW10, LAW49]).ok
     assert assess_relevance("规范性引用文件应放在第几章？", [STD86]).ok
     off = [
-        _hit(ART10, "第十条", "中华人民共和国标准化法", sources={"bm25": 40, "dense": 1, "dense_sim": 0.81}),
-        _hit(ART49, "第四十九条", "中华人民共和国产品质量法", rank=2, sources={"dense": 2, "dense_sim": 0.80}),
+        _hit(ART10, "第十条", "中华人民共和国标准化法", evidence=Evidence(bm25_rank=40, dense_rank=1, dense_sim=0.81)),
+        _hit(ART49, "第四十九条", "中华人民共和国产品质量法", rank=2, evidence=Evidence(dense_rank=2, dense_sim=0.80)),
     ]
     r = assess_relevance("红烧肉怎么做才好吃？", off)
     assert not r.ok and r.score < 0.2
     assert not assess_relevance("随便问问", []).ok
     # an exactly named clause is always answerable; a threshold given in settings is used
-    exact = _hit(ART10, "第十条", "中华人民共和国标准化法", sources={"exact": 1.0, "dense_sim": 0.8})
+    exact = _hit(ART10, "第十条", "中华人民共和国标准化法", evidence=Evidence(exact=True, dense_sim=0.8))
     assert assess_relevance("标准化法第十条", [exact]).ok
     assert assess_relevance("强制性国家标准由谁制定？", [LAW49]).score < 0.99
     assert not assess_relevance("强制性国家标准由谁制定？", [LAW49], min_relevance=0.99).ok

@@ -19,7 +19,7 @@ from assistant import answer as answer_mod
 from assistant.answer import Answerer
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.records import Answer, Chunk, Hit
+from assistant.records import Answer, Chunk, Evidence, Hit
 
 QUESTION = "强制性国家标准由谁批准发布？"
 REPLY = (
@@ -47,8 +47,8 @@ class StaticRetriever:
         c11 = Chunk(id="law#第十一条#0", doc="laws/标准化法.md", clause="第十一条", text=ART11, title=law,
                     heading="第二章 标准的制定", kind="law", status="有效")
         return [
-            Hit(chunk=c10, score=0.9, rank=1, sources={"bm25": 1, "dense": 1, "dense_sim": 0.91}),
-            Hit(chunk=c11, score=0.5, rank=2, sources={"bm25": 2, "dense": 2, "dense_sim": 0.87}),
+            Hit(chunk=c10, score=0.9, rank=1, evidence=Evidence(bm25_rank=1, dense_rank=1, dense_sim=0.91)),
+            Hit(chunk=c11, score=0.5, rank=2, evidence=Evidence(bm25_rank=2, dense_rank=2, dense_sim=0.87)),
         ][:k]
 
 

@@ -68,13 +68,13 @@ def test_head_follows_the_reranker_and_tail_keeps_fusion_order(built):
     # the reranker sees what the embedder saw: document name and heading path first
     assert all(p.startswith("GB/T 90001.1—20") for p in seen)
     head = hits[:6]
-    assert all("rerank" in h.sources for h in head)
-    assert not any("rerank" in h.sources for h in hits[6:])
+    assert all(h.evidence.rerank is not None for h in head)
+    assert not any(h.evidence.rerank is not None for h in hits[6:])
     cur = [h for h in head if not h.superseded]
     old = [h for h in head if h.superseded]
     assert head == cur + old, "current versions come first within the reranked head"
     for part in (cur, old):
-        scores = [h.sources["rerank"] for h in part]
+        scores = [h.evidence.rerank for h in part]
         assert scores == sorted(scores, reverse=True)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     # what the reranker was shown is exactly the fused top 6, and the tail is untouched
@@ -106,7 +106,7 @@ def test_exact_lookup_stays_first(built):
     hits = _retriever(built, WordReranker("附录"), rerank_depth=20).search(
         "GB/T 90001.1 4.2", k=5)
     assert (hits[0].chunk.std_no, hits[0].chunk.clause) == (NEW, "4.2")
-    assert hits[0].sources.get("exact") == 1.0
+    assert hits[0].evidence.exact
 
 
 def test_only_hybrid_is_reranked(built):
@@ -114,7 +114,7 @@ def test_only_hybrid_is_reranked(built):
     r = _retriever(built, rr)
     for mode in ("bm25", "dense"):
         hits = r.search(QUERY, k=5, mode=mode)
-        assert hits and not any("rerank" in h.sources for h in hits)
+        assert hits and not any(h.evidence.rerank is not None for h in hits)
     assert not rr.calls
 
 

@@ -10,7 +10,8 @@ import pytest
 from assistant.errors import ConfigError
 from assistant.index import Index
 from assistant.ingest import ingest
-from assistant.retrieve import Filters, Retriever
+from assistant.records import Filters
+from assistant.retrieve import Retriever
 
 from .conftest import LAWS, copy_laws, needs_shared
 
@@ -54,7 +55,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
 def test_exact_lookup_variants(retriever, query, doc, clause):
     hits = retriever.search(query, k=5)
     assert (hits[0].chunk.doc, hits[0].chunk.clause) == (doc, clause)
-    assert hits[0].sources.get("exact") == 1.0
+    assert hits[0].evidence.exact
 
 
 def test_current_version_first_and_old_marked(retriever):

@@ -9,7 +9,8 @@ import pytest
 
 from assistant.index import Index
 from assistant.ingest import ingest
-from assistant.retrieve import Filters, Retriever
+from assistant.records import Filters
+from assistant.retrieve import Retriever
 
 from . import fixtures_std
 
@@ -63,7 +64,7 @@ def test_exact_standard_clause(retriever, query, std_no, clause):
     if top.clause != clause:
         # a heading-only clause lives in its first sub-clause's chunk, under its heading
         assert top.clause.startswith(clause + ".") and f"> {clause} " in f"> {top.heading}"
-    assert hits[0].sources.get("exact") == 1.0
+    assert hits[0].evidence.exact
 
 
 def test_query_naming_a_standard_is_restricted_to_it(retriever):

@@ -31,7 +31,7 @@ import gradio as gr
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, IndexMissing
 from assistant.records import Answer, Citation
-from assistant.retrieve import Filters
+from assistant.records import Filters
 from assistant.service import Assistant
 
 from . import render

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from assistant.records import Answer, Citation
+from assistant.records import WITHDRAWN, Answer, Citation
 
 # status → (css class, background, text colour)
 STATUS_STYLE: dict[str, tuple[str, str, str]] = {
@@ -28,7 +28,6 @@ STATUS_STYLE: dict[str, tuple[str, str, str]] = {
     "被代替": ("replaced", "#bc4c00", "#ffffff"),
     "未知": ("unknown", "#6e7781", "#ffffff"),
 }
-WITHDRAWN = {"废止", "已失效", "被代替"}
 
 KIND_LABELS: dict[str, str] = {
     "standard": "标准",

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from ..identifiers import cn_to_int
-from ..records import Clause, DocMeta, LoadedFile, ParsedDocument
+from ..identifiers import cn_to_int, find_std_numbers
+from ..records import STATUSES, Clause, DocMeta, LoadedFile, ParsedDocument
 
 if TYPE_CHECKING:
     from .catalog import Catalog
 
-__all__ = ["normalize_status", "parse", "to_iso_date"]
-
-STATUSES = ("现行", "即将实施", "废止", "有效", "已失效", "被代替", "未知")
+__all__ = ["STATUSES", "normalize_status", "parse", "supersede", "to_iso_date"]
 
 # Raw status words → the standards' family (现行/即将实施/废止) or the laws' family
 # (有效/已失效). Which family a word belongs to follows how it is written; ``kind`` then
@@ -268,16 +266,24 @@ def detect_kind(loaded: LoadedFile, entry: dict[str, str] | None = None) -> str:
     return "other"
 
 
-def parse(loaded: LoadedFile, catalog: Catalog | None = None) -> ParsedDocument:
-    """Parse a loaded file into metadata and clauses, merging the catalogue's metadata."""
-    from . import law, policy
+def parse(loaded: LoadedFile, catalog: Catalog | None = None,
+          today: str | None = None) -> ParsedDocument:
+    """Parse a loaded file into metadata and clauses.
 
-    entry = catalog.lookup(loaded.path, "") if catalog is not None else {}
-    kind = detect_kind(loaded, entry)
+    Metadata comes from three sources, later ones winning: the text (cover, 前言), what the
+    file states about itself (Markdown front matter, HTML ``<meta>``), the catalogue. A
+    standard without a stated status is 现行, or 即将实施 until its effective date
+    (``today``, ISO, defaults to the current date)."""
+    from . import law, policy
+    from .catalog import entry_from
+
+    stated = entry_from(loaded.meta) if loaded.meta else {}
+    entry = catalog.lookup(loaded.path, stated.get("std_no", "")) if catalog is not None else {}
+    kind = detect_kind(loaded, {**stated, **entry})
     if kind == "standard":
         from .standard import parse_standard
 
-        doc = parse_standard(loaded)
+        doc = parse_standard(loaded, (entry or stated).get("std_no", ""))
     elif kind == "law":
         doc = law.parse_law(loaded)
     elif kind == "policy":
@@ -287,11 +293,58 @@ def parse(loaded: LoadedFile, catalog: Catalog | None = None) -> ParsedDocument:
     meta = doc.meta
     if catalog is not None and meta.std_no:
         entry = catalog.lookup(loaded.path, meta.std_no) or entry
+    merge_meta(meta, stated)
     merge_meta(meta, entry)
+    if meta.kind == "standard":
+        _standard_status(meta, today)
     meta.sha256 = meta.sha256 or loaded.sha256
     meta.format = meta.format or loaded.format
     meta.pages = meta.pages or (len(loaded.pages) if loaded.format == "pdf" else 0)
     return doc
+
+
+def _standard_status(meta: DocMeta, today: str | None) -> None:
+    """Category and force follow the number; a status the document does not state follows
+    its dates (a newer indexed edition that replaces it is found across documents, see
+    :func:`supersede`)."""
+    from datetime import date
+
+    from ..identifiers import std_category
+
+    if meta.std_no:
+        meta.category, meta.force = std_category(meta.std_no)
+    if meta.status == "未知" and (meta.effective or meta.issued):
+        today = today or date.today().isoformat()
+        meta.status = "即将实施" if meta.effective and meta.effective > today else "现行"
+
+
+def supersede(metas: list[DocMeta]) -> list[DocMeta]:
+    """Standards another indexed standard replaces (its ``replaces`` names them, or it is a
+    newer edition of the same number): marked 被代替 with ``replaced_by`` set, unless a
+    catalogue or the document says otherwise (废止 stays 废止). Returns the changed ones."""
+    from ..identifiers import std_base
+
+    by_no = {m.std_no: m for m in metas if m.kind == "standard" and m.std_no}
+    newer: dict[str, str] = {}
+    for m in by_no.values():
+        for old in m.replaces:
+            if old in by_no and old != m.std_no:
+                newer.setdefault(old, m.std_no)
+    by_base: dict[str, list[DocMeta]] = {}
+    for m in by_no.values():
+        by_base.setdefault(std_base(m.std_no), []).append(m)
+    for group in by_base.values():
+        latest = max(group, key=lambda m: (m.effective or m.issued, m.std_no))
+        for m in group:
+            if m is not latest and (m.effective or m.issued) < (latest.effective or latest.issued):
+                newer.setdefault(m.std_no, latest.std_no)
+    changed = []
+    for no, repl in newer.items():
+        m = by_no[no]
+        if m.status in ("现行", "即将实施", "未知"):
+            m.status, m.replaced_by = "被代替", m.replaced_by or repl
+            changed.append(m)
+    return changed
 
 
 def merge_meta(meta: DocMeta, entry: dict[str, str] | None) -> DocMeta:
@@ -305,8 +358,9 @@ def merge_meta(meta: DocMeta, entry: dict[str, str] | None) -> DocMeta:
         if meta.kind == "law" and key in ("issued", "effective") and getattr(meta, key):
             continue
         if key == "replaces":
-            vals = value if isinstance(value, list) else re.split(r"[,，;；、\s]+", value)
-            meta.replaces = [v for v in vals if v]
+            vals = value if isinstance(value, list) else (
+                find_std_numbers(value) or re.split(r"[,，;；、]+", value))
+            meta.replaces = [v.strip() for v in vals if v.strip()]
         else:
             setattr(meta, key, value)
     meta.status = normalize_status(meta.status, meta.kind)
