@@ -52,6 +52,21 @@ def _echo_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False))
 
 
+def _cell(text: str) -> str:
+    """A value for one tab-separated line: tabs, newlines and other control characters
+    (possible in file names) are shown escaped so that one document stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1]
+                   for ch in text)
+
+
+def _nonblank(text: str, what: str) -> str:
+    """Reject an empty or blank argument as a usage error (exit status 2)."""
+    if not text.strip():
+        raise typer.BadParameter(f"the {what} is empty; give some text, e.g. "
+                                 "'assistant search \"GB/T 1.1 8.6\"'", param_hint=what.upper())
+    return text
+
+
 @app.callback()
 @_errors
 def _main(
@@ -70,7 +85,7 @@ def _main(
 # ---------------------------------------------------------------- filters
 def _filters(kind: list[str] | None, category: list[str] | None, current_only: bool,
              doc: list[str] | None, status: list[str] | None = None) -> Any:
-    from .retrieve import Filters
+    from .records import Filters
 
     return Filters(kinds=kind or None, categories=category or None, current_only=current_only,
                    docs=doc or None, statuses=status or None)
@@ -121,7 +136,8 @@ def ingest(
 @_errors
 def search(
     ctx: typer.Context,
-    query: str = typer.Argument(..., help="question, keywords, or a reference such as 'GB/T 1.1 8.6'"),
+    query: str = typer.Argument(..., help="question, keywords, or a reference such as 'GB/T 1.1 8.6'",
+                                callback=lambda v: _nonblank(v, "query")),
     k: int = typer.Option(10, "-k", "--top-k", help="number of hits"),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid / bm25 / dense"),
     kind: list[str] = KIND, category: list[str] = CATEGORY, current_only: bool = CURRENT,
@@ -156,7 +172,8 @@ def search(
 @_errors
 def ask(
     ctx: typer.Context,
-    question: str = typer.Argument(..., help="the question, in Chinese or English"),
+    question: str = typer.Argument(..., help="the question, in Chinese or English",
+                                   callback=lambda v: _nonblank(v, "question")),
     mode: str = typer.Option(None, "--mode", help="extractive (default, offline) / openai / llamacpp"),
     k: int = typer.Option(None, "-k", "--top-k", help="clauses retrieved as evidence"),
     kind: list[str] = KIND, category: list[str] = CATEGORY, current_only: bool = CURRENT,
@@ -185,7 +202,8 @@ def ask(
 @_errors
 def batch(
     ctx: typer.Context,
-    input: Path = typer.Argument(..., help="questions: JSONL {id, question}, CSV (id,question) or text, one a line"),
+    input: Path = typer.Argument(..., help="questions: JSONL {id, question}, CSV (id,question) or text, one a line; "
+                               "without an id a question is numbered by its line, with an empty JSONL id it is skipped"),
     output: Path = typer.Option(None, "-o", "--output", help="answers file (default: INPUT stem + .answers.jsonl); "
                                 "ids already in it are skipped, so a run can be resumed"),
     fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv"),
@@ -295,7 +313,8 @@ def docs(ctx: typer.Context, as_json: bool = JSON) -> None:
         m = d.meta
         name = " ".join(x for x in (m.std_no, m.title) if x)
         dates = "/".join(x for x in (m.issued, m.effective) if x)
-        typer.echo(f"{m.doc}\t{name}\t{m.kind}\t{m.status}\t{dates}\t{d.n_chunks} chunks")
+        typer.echo("\t".join(_cell(x) for x in (m.doc, name, m.kind, m.status, dates))
+                   + f"\t{d.n_chunks} chunks")
 
 
 @app.command()

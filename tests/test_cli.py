@@ -87,3 +87,25 @@ def test_errors_are_one_line(env: Path, tmp_path: Path):
 
     r = runner.invoke(app, ["show", "missing.md"])
     assert r.exit_code == 1 and "not in the index" in r.output
+
+
+@pytest.mark.parametrize("cmd", ["search", "ask"])
+@pytest.mark.parametrize("text", ["", "   ", "\t\n"])
+def test_empty_query_is_a_usage_error(env: Path, cmd: str, text: str) -> None:
+    r = runner.invoke(app, [cmd, text])
+    assert r.exit_code == 2, r.output
+    assert "is empty" in r.output
+    assert "no matching clauses" not in r.output
+
+
+def test_docs_listing_keeps_one_line_per_document(env: Path) -> None:
+    odd = env / "通知\n第二行\t.md"
+    odd.write_text("# 关于开展质量提升行动的通知\n\n一、总体要求\n\n各单位应当落实质量主体责任。\n",
+                   encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(env), "-q"]).exit_code == 0
+    r = runner.invoke(app, ["docs"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert len(lines) == 2  # the policy text and the odd file name, one line each
+    odd_line = next(x for x in lines if "第二行" in x)
+    assert odd_line.startswith("通知\\n第二行\\t.md\t")
