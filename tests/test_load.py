@@ -266,7 +266,29 @@ def test_bad_inputs_one_line(bad_files, name: str) -> None:
 def test_scanned_pdf_is_needs_ocr(bad_files) -> None:
     root, files = bad_files
     with pytest.raises(NeedsOCR, match="ocrmypdf"):
+        load_file(files["scanned.pdf"], root, ocr=False)
+
+
+def test_scanned_pdf_without_words_says_ocr_found_nothing(bad_files) -> None:
+    from assistant.load.ocr import tesseract_missing
+
+    if tesseract_missing():
+        pytest.skip(f"{tesseract_missing()} (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
+    root, files = bad_files
+    with pytest.raises(NeedsOCR, match="OCR found no text"):
         load_file(files["scanned.pdf"], root)
+
+
+def test_scanned_pdf_without_tesseract_names_the_fix(bad_files, monkeypatch) -> None:
+    from assistant.load import ocr
+
+    monkeypatch.setattr(ocr, "tesseract_missing", lambda: "tesseract is not installed")
+    root, files = bad_files
+    with pytest.raises(NeedsOCR) as info:
+        load_file(files["scanned.pdf"], root)
+    msg = str(info.value)
+    assert msg.startswith("in/scanned.pdf: no text layer (scanned PDF) on page 1, 2")
+    assert "tesseract-ocr-chi-sim" in msg and "\n" not in msg
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:

@@ -33,15 +33,61 @@ _COLUMNS: dict[str, str] = {
     "发布日期": "issued", "公布日期": "issued", "发文日期": "issued",
     "effective": "effective", "effective_date": "effective", "implemented": "effective",
     "实施日期": "effective", "施行日期": "effective", "生效日期": "effective",
-    "replaced_by": "replaced_by", "superseded_by": "replaced_by", "代替标准": "replaced_by",
+    "replaced_by": "replaced_by", "superseded_by": "replaced_by", "代替标准": "replaces",
     "被代替": "replaced_by", "被替代": "replaced_by", "替代标准": "replaced_by",
     "replaces": "replaces", "代替": "replaces",
     "level": "category", "category": "category", "效力级别": "category", "类别": "category",
     "级别": "category",
     "doc_number": "doc_number", "发文字号": "doc_number", "文号": "doc_number",
     "force": "force", "性质": "force",
+    # as front matter, <meta> tags and cover key: value lines name them
+    "standard_number": "std_no", "standard_no": "std_no", "std_number": "std_no",
+    "stdno": "std_no", "standard_code": "std_no", "标准代号": "std_no",
+    "中文名称": "title", "中文标题": "title", "标准中文名称": "title", "articletitle": "title",
+    "标准状态": "status", "state": "status",
+    "date": "issued", "publication_date": "issued",
+    "release_date": "issued", "issued_date": "issued", "发布时间": "issued",
+    "implementation_date": "effective", "implement_date": "effective", "实施时间": "effective",
+    "supersedes": "replaces", "replace": "replaces", "替代": "replaces",
+    "代替以下标准": "replaces", "replaced": "replaced_by", "被以下标准代替": "replaced_by",
+    "issuer": "issuer", "publisher": "issuer", "issued_by": "issuer", "issuing_body": "issuer",
+    "发布机构": "issuer", "发布单位": "issuer", "发布部门": "issuer", "颁布部门": "issuer",
+    "adoption": "adoption", "adopted": "adoption", "采标": "adoption", "采标情况": "adoption",
+    "采用国际标准": "adoption", "国际标准": "adoption",
 }
 _DATE_FIELDS = ("issued", "effective")
+
+
+def field_of(key: str) -> str:
+    """The DocMeta field a column, front-matter key or cover label names ("" if none):
+    "Standard-Number", "standard_number", "标准号" → "std_no"."""
+    k = key.strip().strip("：:").lower()
+    return _COLUMNS.get(k) or _COLUMNS.get(re.sub(r"[\s\-]+", "_", k), "")
+
+
+def entry_from(raw: dict[str, str]) -> dict[str, str]:
+    """Metadata a file states about itself (front matter, <meta>, cover "key：value" lines)
+    → DocMeta field names → values, normalised as catalogue rows are; unknown keys and the
+    path are dropped."""
+    entry: dict[str, str] = {}
+    for key, value in raw.items():
+        f = field_of(key)
+        value = " ".join(str(value).split())
+        if f and f != "path" and value and not entry.get(f):
+            entry[f] = value
+    return normalize_entry(entry)
+
+
+def normalize_entry(entry: dict[str, str]) -> dict[str, str]:
+    """Dates in ISO form, the status in the shared vocabulary, the number in one spelling."""
+    for f in _DATE_FIELDS:
+        if f in entry:
+            entry[f] = to_iso_date(entry[f]) or entry[f]
+    if "status" in entry:
+        entry["status"] = normalize_status(entry["status"])
+    if entry.get("std_no"):
+        entry["std_no"] = normalize_number(entry["std_no"])
+    return entry
 
 
 def normalize_number(s: str) -> str:
@@ -118,7 +164,7 @@ class Catalog:
         except (StopIteration, csv.Error):
             raise InputFileError(name, "the catalogue is empty",
                                  "give a header row such as path,title,status") from None
-        fields = [_COLUMNS.get(h.strip().lower(), "") for h in header]
+        fields = [field_of(h) for h in header]
         if "path" not in fields and "std_no" not in fields:
             raise InputFileError(
                 name, f"the catalogue has no path or number column (header: {','.join(header)})",
@@ -141,14 +187,8 @@ class Catalog:
             raise InputFileError(name, f"malformed CSV: {e}", "check quoting") from None
 
     def _store(self, entry: dict[str, str]) -> None:
-        for f in _DATE_FIELDS:
-            if f in entry:
-                entry[f] = to_iso_date(entry[f]) or entry[f]
-        if "status" in entry:
-            entry["status"] = normalize_status(entry["status"])
         p = entry.pop("path", "")
-        if entry.get("std_no"):
-            entry["std_no"] = normalize_number(entry["std_no"])
+        normalize_entry(entry)
         if p:
             self.by_path[_key_path(p)] = entry
         if entry.get("std_no"):

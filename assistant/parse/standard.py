@@ -23,8 +23,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from ..identifiers import find_std_numbers, normalize_std_no, std_base, std_category
+from ..identifiers import (
+    find_std_numbers,
+    normalize_std_no,
+    std_base,
+    std_category,
+    std_number_spans,
+)
 from ..records import Clause, DocMeta, LoadedFile, ParsedDocument
+from .cover import EFFECTIVE_RE, ISSUED_RE, adoption
 
 __all__ = ["looks_like_standard", "parse_standard"]
 
@@ -74,15 +81,6 @@ _PAGE_NO = re.compile(
     r"|(?P<d3>\d{1,4})\s*/\s*\d{1,4}"
     r"|(?P<plain>\d{1,4}|[IVXLC]{1,7}|[ivxlc]{1,7}))$"
 )
-_DATE = (r"(?P<y>(?:19|20)\d{2})\s*(?:年|[-－—–./])\s*(?P<m>\d{1,2})\s*(?:月|[-－—–./])\s*"
-         r"(?P<d>\d{1,2})\s*日?")
-_ISSUED_RE = re.compile(_DATE + r"\s*发\s*布")
-_EFFECTIVE_RE = re.compile(_DATE + r"\s*实\s*施")
-_KIND_LINE = re.compile(r"(?:国家|行业|地方|团体|企业|国家军用|国家职业卫生)标准(?:化指导性技术文件)?$|标准$")
-_COVER_SKIP = re.compile(
-    r"^(?:ICS|CCS|备案号|中国标准文献分类号|[A-Z]\s?\d{2}\b|DB\s?\d{2}$|Q/|T/|[A-Z]{1,4}$"
-    r"|[（(]?(?:征求意见稿|送审稿|报批稿|草案|发布稿)[)）]?$|在提交反馈意见时|.*发\s*布$|.*实\s*施$)"
-)
 _FRONT = {"前言": "前言", "引言": "引言"}
 _BACK = {"参考文献": "参考文献", "索引": "索引"}
 _TERMS_CHAPTER = re.compile(r"术语|定义")
@@ -130,7 +128,7 @@ def looks_like_standard(loaded: LoadedFile) -> bool:
         score += 1
     if re.search(r"(?m)^\s*\S{0,12}(?:国家|行业|地方|团体|企业)标准\s*$", top):
         score += 1
-    if _ISSUED_RE.search(top) and _EFFECTIVE_RE.search(top):
+    if ISSUED_RE.search(top) and EFFECTIVE_RE.search(top):
         score += 1
     body = _norm_text(text[:60000])
     if re.search(r"(?m)^\s*1\s*范\s*围\s*$", body):
@@ -148,13 +146,14 @@ def looks_like_standard(loaded: LoadedFile) -> bool:
     return score >= 4 and (has_no or bool(stem_no))
 
 
-def parse_standard(loaded: LoadedFile) -> ParsedDocument:
-    """Metadata and clauses of a standard (see the module docstring)."""
+def parse_standard(loaded: LoadedFile, std_no: str = "") -> ParsedDocument:
+    """Metadata and clauses of a standard (see the module docstring); ``std_no`` is the
+    number when it is known already (from front matter or a catalogue)."""
     pages = _pages_of(loaded)
     paged = loaded.format == "pdf" or len(pages) > 1
     raw_pages = [[_norm_line(x) for x in p.split("\n")] for p in pages]
 
-    std_no = _std_no_from_cover(raw_pages) or _std_no_from_headers(raw_pages) or (
+    std_no = std_no or _std_no_from_cover(raw_pages) or _std_no_from_headers(raw_pages) or (
         normalize_std_no(PurePosixPath(loaded.path).stem) or "")
     if paged:
         raw_pages = _strip_running(raw_pages, std_no)
@@ -178,8 +177,8 @@ def parse_standard(loaded: LoadedFile) -> ParsedDocument:
     if not meta.title and parser.body_title:
         meta.title = parser.body_title
     if not meta.title:
-        meta.title = PurePosixPath(loaded.path).stem
-    _replaces_from_foreword(clauses, meta)
+        meta.title = title_from_name(loaded.path)
+    _from_foreword(clauses, meta)
     if not clauses:
         body = "\n".join(x.text for x in lines[start:] or lines)
         clauses = [Clause(label="全文", heading=meta.title, text=body,
@@ -252,12 +251,27 @@ def _std_no_from_cover(pages: list[list[str]]) -> str:
         if no and re.search(r"\d", no.split(" ", 1)[1]):
             return no
     for x in first:
-        if "代替" in x or "替代" in x:
-            continue
-        nos = [n for n in find_std_numbers(x) if "—" in n]
-        if nos and len(x) < 40:
+        # "中华人民共和国国家标准 GB/T 40001—2026 数字标准 …": a cover run into one line
+        head = re.split(r"代替|替代", x, maxsplit=1)[0]
+        nos = [n for n in find_std_numbers(head) if "—" in n]
+        if nos and (len(x) < 40 or _KIND_START.match(x) or head.lstrip().startswith(nos[0][:2])):
             return nos[0]
     return ""
+
+
+_KIND_START = re.compile(r"^(?:中华人民共和国)?\S{0,14}?(?:国家|行业|地方|团体|企业)标准")
+
+
+def title_from_name(path: str) -> str:
+    """A title from a file name, without the standard number in it:
+    "GBT 1.1-2020 标准化文件的起草规则.pdf" → "标准化文件的起草规则"."""
+    stem = PurePosixPath(path).stem
+    rest = stem
+    for a, b, _ in reversed(std_number_spans(stem)):
+        rest = rest[:a] + " " + rest[b:]
+    rest = re.sub(r"^[\s_\-—–.,，、]+|[\s_\-—–.,，、]+$", "", rest)
+    rest = re.sub(r"[_\s]+", " ", rest)
+    return rest if re.search(r"[\u4e00-\u9fffA-Za-z]{2}", rest) else stem
 
 
 def _std_no_from_headers(pages: list[list[str]]) -> str:
@@ -364,70 +378,33 @@ def _body_start(lines: list[_Line]) -> int:
     return 0
 
 
-def _iso(m: re.Match[str]) -> str:
-    y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
-    if 1 <= mo <= 12 and 1 <= d <= 31:
-        return f"{y:04d}-{mo:02d}-{d:02d}"
-    return ""
-
-
 def _cover_meta(cover: list[_Line], meta: DocMeta) -> None:
-    text = "\n".join(x.text for x in cover)
-    m = _ISSUED_RE.search(text)
-    if m:
-        meta.issued = _iso(m)
-    m = _EFFECTIVE_RE.search(text)
-    if m:
-        meta.effective = _iso(m)
-    # replaced numbers: "代替 GB/T 1.1—2009" (maybe continued on the next line)
-    for i, ln in enumerate(cover):
-        if "代替" in ln.text or "替代" in ln.text:
-            tail = re.split(r"代替|替代", ln.text, maxsplit=1)[1]
-            if tail.rstrip().endswith(("、", ",", "，", "和")) and i + 1 < len(cover):
-                tail += cover[i + 1].text
-            for no in find_std_numbers(tail):
+    from .catalog import entry_from
+    from .cover import read_cover
+
+    found = read_cover([x.text for x in cover], meta.std_no)
+    meta.issued, meta.effective = found.issued, found.effective
+    meta.replaces = found.replaces
+    meta.title, meta.issuer, meta.adoption = found.title, found.issuer, found.adoption
+    # "发布日期：…", "标准状态：…", "代替标准：…" on the cover: as front matter is read
+    for key, value in entry_from(found.fields).items():
+        if key == "replaces":
+            for no in find_std_numbers(value):
                 if no != meta.std_no and no not in meta.replaces:
                     meta.replaces.append(no)
-    # title: the Chinese lines between the number and the English title / dates
-    parts: list[str] = []
-    after = 0  # the title follows the number (and the 代替 line) on a cover
-    for i, ln in enumerate(cover):
-        if "代替" in ln.text or "替代" in ln.text or (
-                not re.search(r"[\u4e00-\u9fff]", ln.text) and normalize_std_no(ln.text)):
-            after = i + 1
-        elif after:
-            break
-    for ln in cover[after:]:
-        s = ln.text
-        if parts and (_ascii_ratio(s) > 0.6 or _ISSUED_RE.search(s) or _EFFECTIVE_RE.search(s)):
-            break
-        if (_COVER_SKIP.match(s) or _KIND_LINE.search(s) or normalize_std_no(s)
-                or "代替" in s or "替代" in s or _ascii_ratio(s) > 0.6
-                or re.search(r"(?:总局|委员会|管理局|监督局|人民政府|协会|学会|联合会|公司|厂)\s*(?:发\s*布)?$", s)
-                or not re.search(r"[\u4e00-\u9fff]", s)):
-            if parts and not (_COVER_SKIP.match(s) or "代替" in s):
-                break
-            continue
-        parts.append(s)
-    if parts:
-        title = parts[0]
-        for p in parts[1:]:
-            sep = " " if (re.match(r"第\s*\d+\s*部分", p) or len(parts[0]) <= 12) else ""
-            title += sep + p
-        meta.title = title.strip()
+        elif key == "status" or (key in _COVER_FIELDS and not getattr(meta, key)):
+            setattr(meta, key, value)
 
 
-def _ascii_ratio(s: str) -> float:
-    chars = [ch for ch in s if not ch.isspace()]
-    if not chars:
-        return 0.0
-    return sum(1 for ch in chars if ch.isascii() and ch.isalpha()) / len(chars)
+_COVER_FIELDS = ("issued", "effective", "title", "issuer", "adoption", "replaced_by")
 
 
-def _replaces_from_foreword(clauses: list[Clause], meta: DocMeta) -> None:
+def _from_foreword(clauses: list[Clause], meta: DocMeta) -> None:
+    """Replaced numbers ("本文件代替GB/T 1.1—2009") and adoption ("等同采用ISO …") of 前言."""
     for c in clauses:
         if c.label != "前言":
             continue
+        meta.adoption = meta.adoption or adoption(c.text)
         text = re.sub(r"\s+", " ", c.text)
         for m in re.finditer(r"本(?:文件|标准|部分)(?:同时)?(?:代替|替代)(.+?)(?:。|；|，\s*与|，\s*除|,\s*与|$)",
                              text):
