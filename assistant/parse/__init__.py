@@ -14,14 +14,12 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..identifiers import cn_to_int, find_std_numbers
-from ..records import Clause, DocMeta, LoadedFile, ParsedDocument
+from ..records import STATUSES, Clause, DocMeta, LoadedFile, ParsedDocument
 
 if TYPE_CHECKING:
     from .catalog import Catalog
 
 __all__ = ["STATUSES", "normalize_status", "parse", "supersede", "to_iso_date"]
-
-STATUSES = ("现行", "即将实施", "废止", "有效", "已失效", "被代替", "未知")
 
 # Raw status words → the standards' family (现行/即将实施/废止) or the laws' family
 # (有效/已失效). Which family a word belongs to follows how it is written; ``kind`` then
