@@ -1,0 +1,60 @@
+"""Related provisions: for each technical requirement clause of the draft, the nearest clauses
+of the indexed standards and laws (what a reviewer reads for conflicts). A separate section of
+the report, not findings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .draft import REFS, SCOPE, TERMS, Draft
+from .language import is_requirement
+from .records import RelatedHit, RelatedProvision
+
+HITS_PER_CLAUSE = 3
+_QUERY_CHARS = 160
+
+
+def technical_clauses(draft: Draft) -> list[tuple[str, str]]:
+    """(label, query text) of each clause that states requirements, outside the fixed elements
+    and informative annexes; the query is its heading and first requirement sentences."""
+    fixed = {c.label for c in (draft.chapter(SCOPE), draft.chapter(REFS), draft.chapter(TERMS)) if c}
+    out: list[tuple[str, str]] = []
+    for c in draft.clauses:
+        top = c.label.split(".")[0]
+        if (not re.fullmatch(r"\d{1,2}(?:\.\d{1,3})*|[A-Z](?:\.\d{1,3})+", c.label)
+                or top in fixed or draft.in_informative_annex(c.label)):
+            continue
+        reqs = [p.text for p in draft.paras_of(c.label)
+                if p.role in ("body", "list", "table") and is_requirement(p.text)]
+        if reqs:
+            query = f"{c.heading} {' '.join(reqs)}".strip()[:_QUERY_CHARS]
+            out.append((c.label, query))
+    return out
+
+
+def related_provisions(draft: Draft, assistant: Any,
+                       progress: Callable[[str, int, int], None] | None = None,
+                       k: int = HITS_PER_CLAUSE) -> list[RelatedProvision]:
+    """Search the index once per technical clause; hits from the draft itself are left out."""
+    todo = technical_clauses(draft)
+    out: list[RelatedProvision] = []
+    own = draft.meta.std_no
+    for i, (label, query) in enumerate(todo, 1):
+        hits = assistant.search(query, k + 2)
+        rel = RelatedProvision(clause=label, snippet=query[:80])
+        for h in hits:
+            c = h.chunk
+            if own and c.std_no == own:
+                continue
+            name = c.std_no or c.title or c.doc
+            rel.hits.append(RelatedHit(citation=f"{name} {c.clause}".strip(), title=c.title,
+                                       status=c.status, text=" ".join(c.text.split())[:240],
+                                       score=round(float(h.score), 4)))
+            if len(rel.hits) >= k:
+                break
+        out.append(rel)
+        if progress:
+            progress("related", i, len(todo))
+    return out
