@@ -349,6 +349,37 @@ def show(
             typer.echo(f"{c.clause:<14} {first}")
 
 
+# ---------------------------------------------------------------- check
+@app.command()
+@_errors
+def check(
+    ctx: typer.Context,
+    draft: Path = typer.Argument(..., help="the draft standard: DOCX, PDF, Markdown or TXT"),
+    as_json: bool = JSON,
+    out: Path = typer.Option(None, "--out", help="also write the report as Markdown to this file"),
+    catalog: Path = typer.Option(None, "--catalog", help="standards catalogue CSV (number,title,status,replaced_by …) "
+                                 "for the status of cited standards"),
+    no_related: bool = typer.Option(False, "--no-related", help="skip the related-provisions section"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Review a draft standard against GB/T 1.1—2020 and the library: normative references,
+    structure, wording of provisions, each finding with the clause of the rule it applies.
+    Findings are not failures: the exit status is 0 whenever the draft could be read."""
+    from .check.report import to_text
+    from .check.run import check_file, write_report
+
+    report = check_file(draft, _settings(ctx), catalog=catalog, related=not no_related,
+                        show_progress=not (quiet or as_json))
+    if out:
+        write_report(report, out)
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        typer.echo(to_text(report))
+        if out:
+            typer.echo(f"report: {out}")
+
+
 def main() -> None:
     try:
         app()

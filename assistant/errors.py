@@ -47,3 +47,7 @@ class QuestionFileError(AssistantError):
 
 class RerankerError(AssistantError):
     """The configured cross-encoder cannot be loaded or fails to score."""
+
+
+class DraftCheckError(AssistantError):
+    """A draft cannot be checked: it loads, but cannot be read as a standard."""

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import DraftCheckError
 from ..records import Clause, DocMeta, LoadedFile
 
 # the chapters of the fixed elements, by their prescribed titles
@@ -86,7 +87,11 @@ def load_draft(path_or_loaded: str | Path | LoadedFile) -> Draft:
     else:
         p = Path(path_or_loaded)
         loaded = load_file(p, p.parent)
-    doc = parse_standard(loaded)
+    try:
+        doc = parse_standard(loaded)
+    except Exception as e:  # the parser failed on this text: one line, no traceback
+        msg = " ".join(str(e).split())[:120] or type(e).__name__
+        raise DraftCheckError(f"{loaded.path}: cannot be parsed as a standard ({msg})") from None
     draft = Draft(path=loaded.path, meta=doc.meta, clauses=doc.clauses, cover=_cover(loaded),
                   loaded=loaded)
     for c in doc.clauses:
@@ -166,7 +171,9 @@ def sentences(text: str) -> list[str]:
 
 def strip_quotes(text: str) -> str:
     """The text without quoted words (“应”, 「必须」): quoted verbal forms are mentions, not uses."""
-    return re.sub(r"“[^”]{0,40}”|「[^」]{0,40}」|\"[^\"]{0,40}\"|‘[^’]{0,40}’", "“”", text)
+    # short spans only: a quote mark a PDF text layer moved elsewhere must not hide a sentence
+    return re.sub(r"“[^”。，；]{0,12}”|「[^」。，；]{0,12}」|\"[^\"。，；]{0,12}\"|‘[^’。，；]{0,12}’",
+                  "“”", text)
 
 
 def snippet(text: str, at: int = 0, width: int = 60) -> str:

@@ -207,7 +207,7 @@ def _status_findings(ms: list[Mention], es: list[Entry], lib: Library
                      ) -> tuple[list[Finding], list[ReferenceStatus]]:
     out: list[Finding] = []
     statuses: list[ReferenceStatus] = []
-    normative = {m.std_no for m in ms if m.normative}
+    normative = {std_base(m.std_no) for m in ms if m.normative}
     places: dict[str, tuple[str, str, int]] = {}
     for e in es:
         places.setdefault(e.std_no, (e.para.clause, e.para.text, e.para.page))
@@ -216,7 +216,7 @@ def _status_findings(ms: list[Mention], es: list[Entry], lib: Library
     listed = {e.std_no for e in es}
     for no, (clause, text, page) in places.items():
         rs = _status_of(no, lib)
-        rs.listed, rs.normative = no in listed, no in normative
+        rs.listed, rs.normative = no in listed, std_base(no) in normative
         statuses.append(rs)
         kind, msg, details = _status_verdict(no, rs, lib)
         if kind:
