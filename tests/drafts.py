@@ -455,3 +455,91 @@ def write_pdfs(docx_paths: list[Path], directory: Path, timeout: float = 300) ->
     if missing:
         raise PdfUnavailable(f"soffice did not write {', '.join(missing[:3])}")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# a small library to check against (index tests): two standards in Markdown
+# ---------------------------------------------------------------------------------------------
+
+# A stand-in for GB/T 1.1—2020: a few clause headings with one-line paraphrases written for
+# these tests (not the standard's text), so that citations can carry "the indexed text".
+def _standin() -> str:
+    """The stand-in's text: every chapter heading down to the cited clauses (the parser follows
+    the clause tree), each cited clause with a paraphrase marked 测试替身."""
+    head = ["GB/T 1.1—2020", "中华人民共和国国家标准",
+            "标准化工作导则 第1部分：标准化文件的结构和起草规则（测试替身）",
+            "2020-03-31发布 2020-10-01实施", "前言", "本文本为测试用替身，只含若干条的概述。"]
+    chapters = ["范围", "规范性引用文件", "术语和定义", "文件的类别", "目标、原则和要求",
+                "文件名称和结构", "层次的编写", "要素的编写", "要素的表述"]
+    said = {"8.6": "本章列出文中规范性引用的文件，以规定的引导语开头，不分条。",
+            "8.7": "本章以规定的引导语开头，界定文件中使用的术语。",
+            "9.11": "注给出附加信息，不包含要求。"}
+    body: list[str] = []
+    for n, title in enumerate(chapters, 1):
+        body += [f"{n} {title}", f"测试替身：第{n}章的概述。"]
+        for k in range(1, 12 if n == 9 else 8 if n == 8 else 0):
+            body += [f"{n}.{k} 第{k}条", "测试替身：" + said.get(f"{n}.{k}", "概述。")]
+    return "\n\n".join(head + body) + "\n"
+
+
+RULES_STANDIN = _standin()
+
+LIBRARY_STANDARD = """GB/T 90011—2021
+
+中华人民共和国国家标准
+
+城市公共设施 维护管理通用要求
+
+2021-04-01发布 2021-11-01实施
+
+前言
+
+本文件按照GB/T 1.1—2020《标准化工作导则 第1部分：标准化文件的结构和起草规则》的规定起草。
+
+1 范围
+
+本文件规定了城市公共设施维护管理的通用要求。
+
+2 规范性引用文件
+
+本文件没有规范性引用文件。
+
+3 术语和定义
+
+下列术语和定义适用于本文件。
+
+3.1 灯杆倾斜度
+
+灯杆轴线偏离铅垂线的角度与杆高的比值。
+
+3.2 巡检周期
+
+相邻两次巡检之间的时间间隔。
+
+4 巡检
+
+4.1 巡检频次
+
+城市道路照明设施应每月巡检一次，汛期应增加巡检次数。
+
+4.2 巡检记录
+
+巡检记录应保存不少于3年，并能按设施编号检索。
+
+5 维护
+
+5.1 接地
+
+设施的接地电阻应每年测量一次，测量值不应大于10 Ω。
+"""
+
+
+def write_library(directory: Path) -> Path:
+    """The library folder: the stand-in rules and one standard the drafts cite."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "GB_T_1.1-2020.md").write_text(RULES_STANDIN, encoding="utf-8")
+    (directory / "GB_T_90011-2021.md").write_text(LIBRARY_STANDARD, encoding="utf-8")
+    (directory / "catalog.csv").write_text(
+        "number,title,status\nGB/T 1.1—2020,标准化工作导则 第1部分,现行\n"
+        "GB/T 90011—2021,城市公共设施 维护管理通用要求,现行\n", encoding="utf-8")
+    return directory

@@ -74,7 +74,7 @@ def _mention(spec: Spec, number: str) -> int:
 
 
 def _append(spec: Spec, label: str, sentence: str) -> str:
-    i = _para_in(spec, label, pattern=_SHALL)
+    i = _para_in(spec, label)
     spec.blocks[i].text += sentence
     return label
 
@@ -371,3 +371,18 @@ def score(runs: list[tuple[Spec, list[tuple[str, str, str]], list[tuple[str, str
     recalled = sum(h for h, _ in per_kind.values())
     return {"per_kind": per_kind, "injected": injected, "recall": recalled / max(injected, 1),
             "precision": tp / max(tp + fp, 1), "tp": tp, "fp": fp, "clean_errors": clean_errors}
+
+
+RECALL_MIN, PRECISION_MIN = 0.95, 0.90
+
+
+def gate(result: dict) -> list[str]:
+    """What the benchmark misses of the issue's targets (empty: all met)."""
+    out = []
+    if result["recall"] < RECALL_MIN:
+        out.append(f"recall {result['recall']:.3f} < {RECALL_MIN}")
+    if result["precision"] < PRECISION_MIN:
+        out.append(f"precision {result['precision']:.3f} < {PRECISION_MIN}")
+    if result["clean_errors"]:
+        out.append(f"{len(result['clean_errors'])} error findings on clean drafts")
+    return out

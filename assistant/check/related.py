@@ -14,6 +14,7 @@ from .records import RelatedHit, RelatedProvision
 
 HITS_PER_CLAUSE = 3
 _QUERY_CHARS = 160
+_NOT_PROVISIONS = frozenset({"前言", "引言", "目次", "参考文献", "索引"})
 
 
 def technical_clauses(draft: Draft) -> list[tuple[str, str]]:
@@ -46,7 +47,7 @@ def related_provisions(draft: Draft, assistant: Any,
         rel = RelatedProvision(clause=label, snippet=query[:80])
         for h in hits:
             c = h.chunk
-            if own and c.std_no == own:
+            if (own and c.std_no == own) or c.clause in _NOT_PROVISIONS:
                 continue
             name = c.std_no or c.title or c.doc
             rel.hits.append(RelatedHit(citation=f"{name} {c.clause}".strip(), title=c.title,
