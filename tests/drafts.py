@@ -314,16 +314,16 @@ _SUBJECTS = ["灯杆基础", "挂载设备", "供配电系统", "通信设备", 
 _ACTS = ["安装", "巡检", "维护", "检测", "更换", "验收"]
 
 
-def big_draft(pages: int = 50, seed: int = 7) -> Spec:
+def big_draft(pages: int = 50, seed: int = 7, chars_per_page: int = 730) -> Spec:
     """The lamp draft with technical chapters added until it is about ``pages`` pages long
-    (≈ 1,400 characters a page)."""
+    (LibreOffice sets about 730 characters on a page of these DOCX files)."""
     rnd = random.Random(seed)
     spec = lamp()
     spec.filename = f"DB50_T_1999-2025_{pages}p"
     i = spec.blocks.index(next(b for b in spec.blocks if b.kind == "annex"))
     extra: list[Block] = []
     chapter, chars = 8, sum(len(b.text) for b in spec.blocks)
-    while chars < pages * 1400:
+    while chars < pages * chars_per_page:
         subj = _SUBJECTS[chapter % len(_SUBJECTS)]
         extra.append(Block("h", f"{subj}的运行维护", str(chapter)))
         for k in range(1, 6):

@@ -386,3 +386,30 @@ def gate(result: dict) -> list[str]:
     if result["clean_errors"]:
         out.append(f"{len(result['clean_errors'])} error findings on clean drafts")
     return out
+
+
+def run_bench(specs: list[Spec], paths: list, catalog: object) -> dict:
+    """Check ``paths`` (the rendered ``specs``; each clean base before its copies) and score."""
+    from assistant.check import check_draft
+
+    base: dict[str, list[tuple[str, str, str]]] = {}
+    runs = []
+    for spec, path in zip(specs, paths, strict=True):
+        r = check_draft(path, catalog=catalog, related=False)  # type: ignore[arg-type]
+        found = [(f.kind, f.clause, f.severity) for f in r.findings]
+        if not spec.expected:
+            base[spec.key] = found
+        runs.append((spec, base.get(spec.key, []) if spec.expected else [], found))
+    return score(runs)
+
+
+def seeded_specs() -> list[Spec]:
+    """Every clean draft followed by its seeded copies."""
+    try:
+        from .drafts import clean_drafts
+    except ImportError:
+        from drafts import clean_drafts  # type: ignore[no-redef]
+    out: list[Spec] = []
+    for base in clean_drafts():
+        out += [base, *seeded(base)]
+    return out

@@ -14,30 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.check import check_draft
 from assistant.parse.catalog import Catalog
 
 from . import drafts as D
 from . import drafts_defects as X
-
-Found = list[tuple[str, str, str]]
-
-
-def found(path: Path, catalog: Catalog) -> Found:
-    r = check_draft(path, catalog=catalog, related=False)
-    return [(f.kind, f.clause, f.severity) for f in r.findings]
-
-
-def run_bench(specs: list[D.Spec], paths: list[Path], catalog: Catalog) -> dict:
-    """Score specs whose clean bases come first in the list (``spec.expected`` empty)."""
-    base: dict[str, Found] = {}
-    runs = []
-    for spec, path in zip(specs, paths, strict=True):
-        f = found(path, catalog)
-        if not spec.expected:
-            base[spec.key] = f
-        runs.append((spec, base.get(spec.key, []) if spec.expected else [], f))
-    return X.score(runs)
 
 
 @pytest.fixture(scope="module")
@@ -50,21 +30,14 @@ def catalog(work: Path) -> Catalog:
     return Catalog.load(D.write_catalog(work / "catalog.csv"))
 
 
-def seeded_specs() -> list[D.Spec]:
-    out: list[D.Spec] = []
-    for base in D.clean_drafts():
-        out += [base, *X.seeded(base)]
-    return out
-
-
 @pytest.fixture(scope="module")
 def markdown_result(work: Path, catalog: Catalog) -> dict:
-    specs = seeded_specs()
-    return run_bench(specs, [D.write_md(s, work) for s in specs], catalog)
+    specs = X.seeded_specs()
+    return X.run_bench(specs, [D.write_md(s, work) for s in specs], catalog)
 
 
 def test_benchmark_size() -> None:
-    specs = seeded_specs()
+    specs = X.seeded_specs()
     kinds = {k for s in specs for k, _ in s.expected}
     assert len(X.INJECTORS) >= 20 and len(kinds) >= 20
     assert sum(len(s.expected) for s in specs) >= 100
@@ -89,7 +62,7 @@ def test_the_gate_fails_when_a_rule_is_disabled(work: Path, catalog: Catalog,
         s = base.copy("prohibition_form")
         s.expected = X.prohibition_form(s)
         specs += [base, s]
-    res = run_bench(specs, [D.write_md(s, work) for s in specs], catalog)
+    res = X.run_bench(specs, [D.write_md(s, work) for s in specs], catalog)
     assert res["per_kind"]["prohibition_form"][0] == 0
     assert X.gate(res) != []
 
@@ -118,6 +91,6 @@ def test_docx_and_pdf_drafts(fmt: str, work: Path, catalog: Catalog) -> None:
     for base in D.clean_drafts():
         specs += [base, X.combined(base)]
     paths = [D.write_docx(s, work) for s in specs] if fmt == "docx" else _cached_pdfs(specs, work)
-    res = run_bench(specs, paths, catalog)
+    res = X.run_bench(specs, paths, catalog)
     assert res["injected"] >= 60
     assert X.gate(res) == [], {k: v for k, v in res["per_kind"].items() if v[0] < v[1]}
