@@ -6,9 +6,11 @@ Defaults < environment variables ``ASSISTANT_*`` < CLI flags (applied with
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +84,9 @@ class Settings(BaseSettings):
     port: int = 7860
     auth: str = Field("", description="user:password, or a path to a file of such lines")
     upload_max_mb: int = 50
+    ui_allow_endpoint_change: bool | None = Field(
+        None, description="may UI users send answers to another LLM endpoint than "
+        "llm_base_url? None = only when the UI is bound to loopback")
 
     @field_validator("top_k", "candidates", "embed_batch_tokens")
     @classmethod
@@ -99,6 +104,67 @@ class Settings(BaseSettings):
             return self.__class__.model_validate({**self.model_dump(), **given})
         except Exception as e:  # pydantic's ValidationError is multi-line
             raise ConfigError(_one_line(e)) from None
+
+    def endpoint_change_allowed(self) -> bool:
+        """May a UI user point answers at another LLM endpoint than ``llm_base_url``?"""
+        if self.ui_allow_endpoint_change is not None:
+            return self.ui_allow_endpoint_change
+        return is_loopback(self.host)
+
+    def for_user_endpoint(self, mode: str, base_url: str = "", model: str = "",
+                          api_key: str = "", timeout: float | None = None) -> Settings:
+        """A UI session's answer settings from what its user typed.
+
+        The server's ``llm_api_key`` goes to the server's ``llm_base_url`` only: a blank URL
+        or the same endpoint (``same_endpoint``) keeps both; any other URL gets only the key
+        the user typed (blank: none) and needs ``endpoint_change_allowed()``.
+        """
+        url, key = (base_url or "").strip(), (api_key or "").strip()
+        same = not url or same_endpoint(url, self.llm_base_url)
+        if not same:
+            if not self.endpoint_change_allowed():
+                raise ConfigError("this server does not let users change the LLM endpoint "
+                                  "(ASSISTANT_UI_ALLOW_ENDPOINT_CHANGE)")
+            if _endpoint(url) is None:
+                raise ConfigError(f"not an http(s) URL: {url}")
+        return self.with_overrides(
+            answer_mode=mode or None, llm_model=(model or "").strip() or None,
+            llm_timeout=timeout or None,
+            # the server's own spelling of its URL, so nothing typed rides along to it
+            llm_base_url=self.llm_base_url if same else url,
+            llm_api_key=key or (self.llm_api_key if same else ""))
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and "localhost"."""
+    h = host.strip().strip("[]").lower()
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def _endpoint(url: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, path) of an http(s) URL, None for anything else."""
+    try:
+        u = urlsplit(url.strip())
+        port = u.port
+    except ValueError:
+        return None
+    scheme = u.scheme.lower()
+    if scheme not in ("http", "https") or not u.hostname:
+        return None
+    return (scheme, u.hostname.lower().rstrip("."), port or (443 if scheme == "https" else 80),
+            u.path.rstrip("/"))
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Do two base URLs name the same endpoint (scheme, host, port, path; case of scheme and
+    host, default ports and a trailing slash aside)?"""
+    ea = _endpoint(a)
+    return ea is not None and ea == _endpoint(b)
 
 
 def _one_line(e: Exception) -> str:
