@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +135,7 @@ def test_cli_ui_refusal_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_login_and_empty_library(tmp_path: Path) -> None:
     """With a login configured, the API needs it; an app without an index still starts."""
+    import httpx
     from gradio_client import Client
     from gradio_client.exceptions import AppError
 
@@ -145,6 +150,16 @@ def test_login_and_empty_library(tmp_path: Path) -> None:
         assert c.predict(api_name="/documents") == []
         with pytest.raises(AppError, match="文档库为空"):
             c.predict("两江新区质量强区建设的主要目标是什么？", api_name="/ask")
+
+        # Regression: failed logins were not throttled; now the sixth try is refused even
+        # with the right password.
+        def login(pw: str) -> int:
+            return httpx.post(demo.local_url + "login",
+                              data={"username": "alice", "password": pw}).status_code
+
+        assert login("s3cret") == 200
+        assert [login(f"guess{i}") for i in range(5)] == [400] * 5
+        assert login("s3cret") == 400
     finally:
         demo.close()
 
@@ -201,13 +216,12 @@ def test_safe_filename_is_short_and_flat() -> None:
 
     n = safe_filename("长" * 500 + ".pdf")
     assert n.endswith(".pdf") and len(n) <= 110 and "/" not in n
+    assert len(n.encode("utf-8")) <= 200  # file systems allow 255 bytes
 
 
 def test_stage_uploads(tmp_path: Path) -> None:
-    from ui.app import UIState
+    from ui.uploads import Upload, stage
 
-    s = ui_settings(tmp_path, upload_max_mb=1)
-    st = UIState(s)
     src = tmp_path / "in"
     src.mkdir()
     good = src / "good.TXT"
@@ -218,15 +232,291 @@ def test_stage_uploads(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     exe = src / "tool.exe"
     exe.write_bytes(b"MZ")
-    staged, rows = st.stage_uploads([str(good), str(big), str(empty), str(exe), str(good)])
+    folder = tmp_path / "data" / "uploads"
+    staged, rows = stage([Upload.of(str(p)) for p in (good, big, empty, exe, good)], folder, 1)
     status = {r.path: (r.status, r.reason) for r in rows}
     assert status["good.txt"][0] == "pending" and status["good-2.txt"][0] == "pending"
     assert status["big.pdf"][0] == "failed" and "过大" in status["big.pdf"][1]
     assert status["empty.md"][0] == "failed" and "空" in status["empty.md"][1]
     assert status["tool.exe"][0] == "failed" and "不支持" in status["tool.exe"][1]
-    uploads = (tmp_path / "data" / "uploads").resolve()
     assert [p.name for p in staged] == ["good.txt", "good-2.txt"]
-    assert all(p.resolve().parent == uploads and p.is_file() for p in staged)
+    assert all(p.resolve().parent == folder.resolve() and p.is_file() for p in staged)
+
+
+BAD_NAMES = ["..\\..\\x.md", "..md", "../../etc/x.md", "a/b.md", "", "bad\nname.md",
+             "....x.md"]
+
+
+def test_upload_batch_with_bad_names_ingests_the_good_ones(tmp_path: Path) -> None:
+    """Regression: a batch with unsafe names fails only those files, each with a one-line
+    reason naming it; the good ones are ingested (before, ``..\\..\\x.md`` was silently
+    renamed to x.md, replacing that document, and ``..md`` was reported as a file without a type)."""
+    from ui.handlers import ChatApp
+    from ui.uploads import Upload
+
+    notes: list[tuple[str, str]] = []
+    app = ChatApp(ui_settings(tmp_path), notify=lambda level, msg: notes.append((level, msg)))
+    src = tmp_path / "in"
+    src.mkdir()
+    text = "第一条 为了规范标准化工作，制定本办法。\n第二条 本办法适用于两江新区。\n"
+    files = []
+    long = "很长的文件名" * 30 + ".txt"  # 540 bytes: used to stop the batch (name too long)
+    for i, name in enumerate(["good.md", *BAD_NAMES, "好的.txt", long]):
+        p = src / f"f{i}"  # where Gradio keeps it; the user's name may not be a valid path
+        p.write_text(text, "utf-8")
+        files.append(Upload(p, name))
+    *_, (rows, summary, upload, table, *_rest) = app.ingest(files, [], [], None)
+    assert upload is None and "导入完成" in summary, summary
+    by_name = {r[0]: r for r in rows}
+    assert [r[1] for r in rows].count("已添加") == 3, rows
+    failed = [r for r in rows if r[1] == "失败"]
+    assert len(failed) == len(BAD_NAMES), rows
+    for r in failed:
+        assert r[3] and "\n" not in r[0] + r[3] and "改名" in r[3], r
+    assert "..\\..\\x.md" in by_name and "bad\\x0aname.md" in by_name, by_name
+    stored = sorted(p.name for p in app.uploads.iterdir())
+    assert len(stored) == 3 and stored[:2] == ["good.md", "好的.txt"], stored
+    assert sorted(row[8] for row in table) == stored
+    assert ("warning", f"{len(BAD_NAMES)} 个文件导入失败，原因见结果表") in notes
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_name_problem(name: str) -> None:
+    from ui.uploads import name_problem
+
+    assert name_problem(name)
+
+
+def test_name_problem_accepts_ordinary_names() -> None:
+    from ui.uploads import name_problem
+
+    for name in ("GB／T 1.1—2020 标准化工作导则.pdf", "两江新区(2024-2027).txt", ".hidden.md",
+                 "a.b.c.docx"):
+        assert name_problem(name) == "", name
+
+
+# --------------------------------------------------------------------------- handlers
+def gr_skip() -> Any:
+    import gradio as gr
+
+    return gr.skip()
+
+
+def test_handlers_without_a_browser(app: tuple[Any, Settings]) -> None:
+    from ui.handlers import ChatApp
+
+    notes: list[tuple[str, str]] = []
+    h = ChatApp(app[1], app[0].ui_app.assistant, notify=lambda lv, m: notes.append((lv, m)))
+    first = next(iter(h.chat("  ", [], [], None, None, False, None, {})))
+    assert first == (gr_skip(),) * 3
+    assert notes[-1] == ("warning", "请输入问题")
+    steps = list(h.chat("两江新区质量强区建设的主要目标是什么？", None, None, ["policy"], None,
+                        True, [PLAN], {}))
+    _, msgs, turns = steps[-1]
+    assert steps[0][0] == "" and len(msgs) == 2 and "sa-answer" in msgs[1]["content"]
+    assert len(turns) == 1 and turns[0].citations[0].doc == PLAN
+    table, docs, _, remove_sel, info = h.refresh([PLAN, "gone.pdf"], None, "gone.pdf")
+    assert [r[8] for r in table] == [PLAN] and docs["value"] == [PLAN]
+    assert remove_sel["value"] is None and "1 份文档" in info
+    assert h.remove("gone.pdf", [], [])[0] == "文档库里没有 gone.pdf"
+    assert h.export([]) is None and notes[-1][0] == "warning"
+    assert Path(h.export(turns)).read_text("utf-8").startswith("# 对话导出")
+    assert h.reset() == ([], [])
+    assert h.apply("nonsense", "", "", "", None)[1] == "⚠ 这个服务器没有这种回答方式"
+    assert h.apply("openai", "", "", "", None)[1].startswith("⚠ OpenAI 兼容接口需要")
+    state, status = h.apply("extractive", "", "", "", None)
+    assert state["mode"] == "extractive" and status.startswith("当前回答方式：抽取式")
+
+
+# --------------------------------------------------------------------------- LLM endpoint
+class FakeLLM(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint that records each request's Authorization header."""
+
+    protocol_version = "HTTP/1.1"
+    REPLY = "两江新区到2027年建成质量强区[1]。"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        self.server.auth.append(self.headers.get("Authorization", ""))  # type: ignore[attr-defined]
+        msg = {"role": "assistant", "content": self.REPLY}
+        if body.get("stream"):
+            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "delta": msg, "finish_reason": "stop"}]}
+            data, ctype = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode(), "text/event-stream"
+        else:
+            data = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                               "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
+                               "usage": {"prompt_tokens": 1, "completion_tokens": 1,
+                                         "total_tokens": 2}}).encode()
+            ctype = "application/json"
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[tuple[str, list[str]]]:
+    """(base URL, Authorization headers received) of a FakeLLM on a random loopback port."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
+    srv.auth = []  # type: ignore[attr-defined]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/v1", srv.auth  # type: ignore[attr-defined]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _ask_with(app: tuple[Any, Settings], settings: Settings, url: str, key: str) -> str:
+    """Apply the settings tab's values in a session on ``settings`` and ask; the answer HTML."""
+    from ui.handlers import ChatApp
+
+    h = ChatApp(settings, app[0].ui_app.assistant, notify=lambda lv, m: None)
+    llm, status = h.apply("openai", url, "m", key, 10)
+    assert isinstance(llm, dict), status
+    *_, (_, msgs, _) = h.chat("两江新区质量强区建设的主要目标是什么？", [], [], None, None,
+                             False, None, llm)
+    return msgs[-1]["content"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_index.llms.openai_like") is None,
+                    reason="llama-index-llms-openai-like is not installed")
+def test_server_key_never_goes_to_a_user_url(app: tuple[Any, Settings], fake_llm: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: with ASSISTANT_LLM_API_KEY set, a URL typed in 设置 with a blank key got
+    ``Authorization: Bearer <server key>``. Now only the server's own endpoint gets it."""
+    url, auth = fake_llm
+    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "secret")
+    elsewhere = ui_settings(app[1].data_dir.parent, llm_base_url="http://127.0.0.1:9/v1",
+                            llm_model="m")
+    assert elsewhere.llm_api_key == "secret"
+    html = _ask_with(app, elsewhere, url, "")
+    assert "sa-answer" in html and "建成质量强区" in html, html
+    assert auth and all("secret" not in a for a in auth), auth
+    auth.clear()
+    _ask_with(app, elsewhere, url, "mine")  # a typed key goes where it was typed for
+    assert auth and all(a == "Bearer mine" for a in auth), auth
+    auth.clear()
+    # the server's own endpoint (spelt with a trailing slash) does get the server's key
+    own = ui_settings(app[1].data_dir.parent, llm_base_url=url, llm_model="m")
+    _ask_with(app, own, url.upper().replace("/V1", "/v1/"), "")
+    assert auth and all(a == "Bearer secret" for a in auth), auth
+
+
+def test_for_user_endpoint() -> None:
+    base = Settings(llm_base_url="https://llm.example.org/v1", llm_model="big",
+                    llm_api_key="secret", host="127.0.0.1")
+    s = base.for_user_endpoint("openai", "HTTPS://LLM.example.org:443/v1/", "", "", None)
+    assert (s.llm_base_url, s.llm_api_key, s.llm_model) == ("https://llm.example.org/v1",
+                                                             "secret", "big")
+    assert base.for_user_endpoint("openai", "", "small", "", 5).llm_api_key == "secret"
+    assert base.for_user_endpoint("openai", "", "", "mine", None).llm_api_key == "mine"
+    for other in ("http://llm.example.org/v1", "https://llm.example.org:8443/v1",
+                  "https://llm.example.org/v2", "https://llm.example.org.evil.com/v1",
+                  "https://llm.example.org@evil.com/v1", "https://evil.com/v1?https://llm.example.org/v1"):
+        s = base.for_user_endpoint("openai", other, "m", "", None)
+        assert s.llm_base_url == other and s.llm_api_key == "", other
+        assert base.for_user_endpoint("openai", other, "m", "k", None).llm_api_key == "k"
+    with pytest.raises(ConfigError, match="http"):
+        base.for_user_endpoint("openai", "file:///etc/passwd", "m", "", None)
+
+
+def test_endpoint_change_is_an_admin_setting_off_loopback(tmp_path: Path) -> None:
+    from ui.app import build
+    from ui.handlers import ChatApp
+
+    public = ui_settings(tmp_path, host="0.0.0.0", auth="a:b",
+                         llm_base_url="http://10.0.0.5:8000/v1", llm_model="m", llm_api_key="k")
+    assert not public.endpoint_change_allowed()
+    same = public.for_user_endpoint("openai", "http://10.0.0.5:8000/v1/", "other", "", None)
+    assert same.llm_api_key == "k" and same.llm_model == "other"
+    with pytest.raises(ConfigError, match="ASSISTANT_UI_ALLOW_ENDPOINT_CHANGE"):
+        public.for_user_endpoint("openai", "http://127.0.0.1:1/v1", "m", "", None)
+    h = ChatApp(public, notify=lambda lv, m: None)
+    state, status = h.apply("openai", "http://127.0.0.1:1/v1", "m", "", 10)
+    assert state == {"__type__": "update"} and "ASSISTANT_UI_ALLOW_ENDPOINT_CHANGE" in status
+
+    def url_box(s: Settings) -> dict[str, Any]:
+        comps = build(s).config["components"]
+        return next(c["props"] for c in comps if c["props"].get("elem_id") == "sa-base-url")
+
+    assert url_box(public)["interactive"] is False
+    opened = public.with_overrides(ui_allow_endpoint_change=True)
+    assert opened.endpoint_change_allowed() and url_box(opened)["interactive"] is not False
+    assert opened.for_user_endpoint("openai", "http://127.0.0.1:1/v1", "m", "", None).llm_api_key == ""
+    assert not ui_settings(tmp_path, ui_allow_endpoint_change=False).endpoint_change_allowed()
+    assert ui_settings(tmp_path).endpoint_change_allowed()  # loopback
+
+
+def test_allow_endpoint_change_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_UI_ALLOW_ENDPOINT_CHANGE", "true")
+    assert Settings(host="0.0.0.0").endpoint_change_allowed()
+    monkeypatch.setenv("ASSISTANT_UI_ALLOW_ENDPOINT_CHANGE", "false")
+    assert not Settings().endpoint_change_allowed()
+
+
+# --------------------------------------------------------------------------- logins
+def test_login_throttle_locks_for_growing_delays() -> None:
+    from ui.auth import LoginThrottle
+
+    now = [1000.0]  # a clock the test moves
+    th = LoginThrottle(limit=5, window=60, base=30, cap=100, clock=lambda: now[0])
+    for _ in range(4):
+        th.failed("alice")
+        now[0] += 1
+    assert th.retry_after("alice") == 0
+    th.failed("alice")
+    assert th.retry_after("alice") == 30 and th.retry_after("bob") == 0
+    now[0] += 31
+    assert th.retry_after("alice") == 0
+    for _ in range(5):
+        th.failed("alice")
+    assert th.retry_after("alice") == 60  # the second lockout is twice as long
+    now[0] += 61
+    for _ in range(5):
+        th.failed("alice")
+    assert th.retry_after("alice") == 100  # capped
+    th.succeeded("alice")
+    assert th.retry_after("alice") == 0
+    # failures spread wider than the window do not add up
+    for _ in range(10):
+        th.failed("carol")
+        now[0] += 15
+    assert th.retry_after("carol") == 0
+
+
+def test_login_throttle_forgets_old_names() -> None:
+    from ui.auth import LoginThrottle
+
+    now = [1000.0]  # a clock the test moves
+    th = LoginThrottle(limit=2, window=10, base=30, max_names=3, clock=lambda: now[0])
+    for name in ("a", "b", "c", "d", "e"):
+        th.failed(name)
+        now[0] += 20
+    assert len(th._records) <= 3
+    th.failed("e")
+    assert th.retry_after("e") == 0  # the first failure was outside the window
+
+
+def test_login_refuses_after_failures_even_the_right_password() -> None:
+    from ui.auth import Login, LoginThrottle
+
+    now = [1000.0]  # a clock the test moves
+    login = Login([("alice", "s3cret"), ("李", "密码")], LoginThrottle(clock=lambda: now[0]))
+    assert login("alice", "s3cret") and login("李", "密码")
+    assert not login("alice", "S3cret") and not login("nobody", "s3cret")
+    assert not login("alice", "密码")  # non-ASCII against ASCII: no TypeError
+    for _ in range(4):
+        assert not login("alice", "wrong")
+    assert not login("alice", "s3cret")  # locked now
+    assert login("李", "密码")  # other users are not
+    now[0] += 31
+    assert login("alice", "s3cret")
 
 
 # --------------------------------------------------------------------------- rendering

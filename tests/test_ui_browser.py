@@ -1,7 +1,8 @@
 """End to end in headless Chromium (Playwright driving Debian's /usr/bin/chromium): ask about
 the built-in Liangjiang plan and open the cited section; upload a fictional standard plus
-broken files and see per-file results; ask about one of the standard's clauses and get it
-cited; export the conversation. Screenshots go to test-artifacts/ (gitignored)."""
+broken files and unsafe names and see per-file results; ask about one of the standard's
+clauses and get it cited; export the conversation. Screenshots go to test-artifacts/
+(gitignored)."""
 
 from __future__ import annotations
 
@@ -142,8 +143,14 @@ def test_upload_shows_per_file_results(page: Any, tmp_path: Path) -> None:
     empty = bad / "empty.txt"
     empty.write_bytes(b"")
 
+    # Regression: unsafe names fail on their own rows; the rest of the batch goes in.
+    files = [{"name": f.name, "mimeType": "application/octet-stream", "buffer": f.read_bytes()}
+             for f in (pdf, broken, empty)]
+    files += [{"name": n, "mimeType": "text/markdown", "buffer": "第一条 内容。\n".encode()}
+              for n in ("..\\..\\x.md", "..md")]
+
     open_tab(page, "文档库")
-    page.set_input_files("#sa-upload input[type=file]", [str(pdf), str(broken), str(empty)])
+    page.set_input_files("#sa-upload input[type=file]", files)
     page.wait_for_function(
         "() => (document.querySelector('#sa-upload')?.innerText || '').includes('not_a_pdf')")
     page.click("#sa-ingest")
@@ -159,6 +166,8 @@ def test_upload_shows_per_file_results(page: Any, tmp_path: Path) -> None:
     assert rows[pdf.name][1] == "已添加", rows
     assert rows["not_a_pdf.pdf"][1] == "失败" and rows["not_a_pdf.pdf"][3], rows
     assert rows["empty.txt"][1] == "失败" and "空" in rows["empty.txt"][3], rows
+    renamed = [r for r in rows.values() if "改名" in r[3]]
+    assert len(renamed) == 2 and all(r[1] == "失败" and ".." in r[0] for r in renamed), rows
     page.wait_for_function(
         "() => (document.querySelector('#sa-docs-table')?.innerText || '').includes('DB50/T 9123')")
     shot(page, "ui-3-upload.png")

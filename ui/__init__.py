@@ -1,4 +1,5 @@
 """Browser chat for the assistant (Gradio). ``ui.app.build`` / ``ui.app.launch``.
 
-Gradio is imported only by ``ui.app``; ``ui.render`` is plain Python (HTML and Markdown).
+``ui.handlers`` holds the event handlers (``ChatApp``), ``ui.tabs`` one builder per tab;
+``ui.render``, ``ui.uploads`` and ``ui.auth`` are plain Python (no gradio).
 """

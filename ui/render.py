@@ -200,7 +200,8 @@ def doc_choice(doc: str, meta: Any) -> tuple[str, str]:
 
 def safe_filename(name: str, default: str = "upload") -> str:
     """A safe base name for an uploaded file: no directories, no traversal, no control
-    characters; NFKC-normalised; CJK kept; suffix lower-cased; at most ~120 characters."""
+    characters; NFKC-normalised; CJK kept; suffix lower-cased; at most ~120 characters and
+    200 bytes."""
     n = (name or "").replace("\\", "/").split("/")[-1]
     # NFKC after the split: full-width slashes ("GB／T") stay in the name, as full-width
     n = unicodedata.normalize("NFKC", n).replace("/", "／").replace("\\", "＼")
@@ -212,7 +213,10 @@ def safe_filename(name: str, default: str = "upload") -> str:
     if not dot:
         stem, suffix = n, ""
     suffix = re.sub(r"[^a-z0-9]", "", suffix.lower())[:10]
-    stem = stem.strip(" ._-／")[:100].strip(" ._-／") or default
+    stem = stem.strip(" ._-／")[:100]
+    while len(stem.encode("utf-8")) > 180:  # file systems count bytes (255), CJK takes 3
+        stem = stem[:-1]
+    stem = stem.strip(" ._-／") or default
     return f"{stem}.{suffix}" if suffix else stem
 
 
