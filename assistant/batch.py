@@ -3,6 +3,11 @@
 Resumable (ids already in the output are skipped and the output is appended, one flushed
 row per question), concurrent (threads: the LLM call is I/O bound), and it never drops a
 question: a failure is written as a row with its error.
+
+Ids: a question without one is numbered by its line; a JSONL question whose "id" is empty
+is skipped and reported (written back as "" it would never match, so every resume would ask
+it again). Unusable lines are reported one message per kind, naming the file and the lines;
+the other questions are answered.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 from .errors import AssistantError, ConfigError, QuestionFileError
 from .records import Answer
@@ -55,6 +60,7 @@ class BatchReport:
     aborted: str = ""
     elapsed_s: float = 0.0
     problems: list[str] = field(default_factory=list)  # "line 7: …", one per problem
+    notes: list[str] = field(default_factory=list)  # the problems, one message per kind
 
     def summary(self) -> str:
         parts = [f"{self.answered} answered ({self.refused} refused)", f"{self.failed} failed"]
@@ -67,7 +73,7 @@ class BatchReport:
         s = f"{self.output}: " + ", ".join(parts) + f" in {self.elapsed_s:.1f} s"
         if self.aborted:
             s += f"; stopped: {self.aborted}"
-        return s
+        return "\n".join([*self.notes, s])  # the input's problems first, the outcome last
 
     def __str__(self) -> str:
         return self.summary()
@@ -103,68 +109,134 @@ def _input_format(path: Path, text: str) -> str:
     raise QuestionFileError(f"{path}: unknown question file type {ext!r} (use .jsonl, .csv or .txt)")
 
 
-def read_questions(path: str | Path) -> tuple[list[Question], list[str], int]:
-    """Parse a question file → (questions, problems, malformed count).
+@dataclass
+class Problem:
+    """One unusable input line: its number, what is wrong (a key of ``_GROUPS``), details."""
 
-    Per-line problems are reported ("line 7: …") and the line skipped; a file that is
-    unusable as a whole raises QuestionFileError.
+    line: int
+    kind: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {_GROUPS[self.kind][0]}{self.detail}"
+
+
+# kind → (per-line text, with one line, with several, what happens to them)
+_GROUPS = {
+    "json": ("invalid JSON", "is not valid JSON", "are not valid JSON", "fix or remove {}"),
+    "object": ("not a JSON object", "is not a JSON object", "are not JSON objects",
+               "fix or remove {}"),
+    "question": ('no "question"', 'has no "question"', 'have no "question"', "skipped"),
+    "csv-question": ("no question", "has no question", "have no question", "skipped"),
+    "blank-id": ('empty "id"', 'has an empty "id"', 'have an empty "id"',
+                 'skipped: give each an id, or drop "id" to number it by its line'),
+    "duplicate": ("duplicate id", "repeats an earlier id", "repeat earlier ids",
+                  "answered once"),
+}
+LISTED_LINES = 20  # line numbers named in one message; the rest are counted
+
+
+def group_problems(path: str | Path, problems: list[Problem]) -> list[str]:
+    """One message per kind of problem naming the file and the lines, e.g.
+    ``q.jsonl: lines 3, 7 are not valid JSON — fix or remove them``."""
+    out = []
+    for kind, (_, one, several, then) in _GROUPS.items():
+        lines = sorted(p.line for p in problems if p.kind == kind)
+        if not lines:
+            continue
+        listed = ", ".join(map(str, lines[:LISTED_LINES]))
+        if len(lines) > LISTED_LINES:
+            listed += f", … ({len(lines)} lines)"
+        what = f"line {listed} {one}" if len(lines) == 1 else f"lines {listed} {several}"
+        out.append(f"{path}: {what} — {then.format('it' if len(lines) == 1 else 'them')}")
+    return out
+
+
+def read_questions(path: str | Path) -> tuple[list[Question], list[Problem]]:
+    """Parse a question file → (questions, problems).
+
+    Lines that cannot be used are skipped and returned as problems; a file that is unusable
+    as a whole raises QuestionFileError.
     """
     p = Path(path)
     text = _read_text(p)
     fmt = _input_format(p, text)
-    problems: list[str] = []
-    qs: list[Question] = []
     if fmt == "jsonl":
-        items: list[tuple[int, Any]] = []
-        whole = _json_array(text)
-        if whole is not None:  # a .json file holding one array of objects
-            items = [(n, obj) for n, obj in enumerate(whole, 1)]
-        for n, line in enumerate([] if whole is not None else text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                items.append((n, json.loads(line)))
-            except json.JSONDecodeError as e:
-                problems.append(f"line {n}: invalid JSON ({e.msg})")
-        for n, obj in items:
-            if not isinstance(obj, dict):
-                problems.append(f"line {n}: not a JSON object")
-                continue
-            q = obj.get("question", obj.get("query"))
-            if not isinstance(q, str) or not q.strip():
-                problems.append(f"line {n}: no \"question\"")
-                continue
-            raw = obj.get("id")
-            qid = str(raw).strip() if raw is not None and str(raw).strip() else str(n)
-            qs.append(Question(qid, q.strip(), n, raw if raw is not None else qid))
+        qs, problems = _read_jsonl(text)
     elif fmt == "csv":
-        delim = "\t" if p.suffix.lower() == ".tsv" else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-        header = next(reader, None)
-        if not header:
-            raise QuestionFileError(f"{p}: empty CSV file")
-        cols = [h.strip().lower() for h in header]
-        qcol = next((cols.index(c) for c in ("question", "问题", "query") if c in cols), None)
-        if qcol is None:
-            raise QuestionFileError(f"{p}: CSV header has no 'question' column (found: {', '.join(header)})")
-        icol = next((cols.index(c) for c in ("id", "编号") if c in cols), None)
-        for row in reader:
-            n = reader.line_num
-            if not any(x.strip() for x in row):
-                continue
-            if len(row) <= qcol or not row[qcol].strip():
-                problems.append(f"line {n}: no question")
-                continue
-            qid = row[icol].strip() if icol is not None and len(row) > icol and row[icol].strip() else str(n)
-            qs.append(Question(qid, row[qcol].strip(), n, qid))
+        qs, problems = _read_csv(p, text)
     else:
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                qs.append(Question(str(n), line.strip(), n, str(n)))
+        qs = [Question(str(n), line.strip(), n, str(n))
+              for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        problems = []
     if not qs:
         why = f" ({problems[0]})" if problems else ""
         raise QuestionFileError(f"{p}: no questions found{why}")
-    return qs, problems, len(problems)
+    return qs, problems
+
+
+def _read_jsonl(text: str) -> tuple[list[Question], list[Problem]]:
+    """JSON lines (or one JSON array of objects). Without "id" a question is numbered by
+    its line; an empty "id" is refused: written back as "" it would never match on resume."""
+    problems: list[Problem] = []
+    items: list[tuple[int, Any]] = []
+    whole = _json_array(text)
+    if whole is not None:  # a .json file holding one array of objects
+        items = [(n, obj) for n, obj in enumerate(whole, 1)]
+    for n, line in enumerate([] if whole is not None else text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            items.append((n, json.loads(line)))
+        except json.JSONDecodeError as e:
+            problems.append(Problem(n, "json", f" ({e.msg})"))
+    qs: list[Question] = []
+    for n, obj in items:
+        if not isinstance(obj, dict):
+            problems.append(Problem(n, "object"))
+            continue
+        q = obj.get("question", obj.get("query"))
+        if not isinstance(q, str) or not q.strip():
+            problems.append(Problem(n, "question"))
+            continue
+        raw = obj.get("id")
+        if raw is None:
+            qs.append(Question(str(n), q.strip(), n, str(n)))
+        elif not str(raw).strip():
+            problems.append(Problem(n, "blank-id"))
+        else:
+            # a string id is written back stripped, so the resume check finds it again;
+            # a number stays a number
+            qid = str(raw).strip()
+            qs.append(Question(qid, q.strip(), n, qid if isinstance(raw, str) else raw))
+    return qs, problems
+
+
+def _read_csv(p: Path, text: str) -> tuple[list[Question], list[Problem]]:
+    """CSV/TSV with a header naming a question column (and optionally an id column; a
+    blank id cell numbers the question by its line)."""
+    delim = "\t" if p.suffix.lower() == ".tsv" else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    header = next(reader, None)
+    if not header:
+        raise QuestionFileError(f"{p}: empty CSV file")
+    cols = [h.strip().lower() for h in header]
+    qcol = next((cols.index(c) for c in ("question", "问题", "query") if c in cols), None)
+    if qcol is None:
+        raise QuestionFileError(f"{p}: CSV header has no 'question' column (found: {', '.join(header)})")
+    icol = next((cols.index(c) for c in ("id", "编号") if c in cols), None)
+    qs: list[Question] = []
+    problems: list[Problem] = []
+    for row in reader:
+        n = reader.line_num
+        if not any(x.strip() for x in row):
+            continue
+        if len(row) <= qcol or not row[qcol].strip():
+            problems.append(Problem(n, "csv-question"))
+            continue
+        qid = row[icol].strip() if icol is not None and len(row) > icol and row[icol].strip() else str(n)
+        qs.append(Question(qid, row[qcol].strip(), n, qid))
+    return qs, problems
 
 
 def _json_array(text: str) -> list[Any] | None:
@@ -177,13 +249,14 @@ def _json_array(text: str) -> list[Any] | None:
     return data if isinstance(data, list) else None
 
 
-def _dedupe(qs: list[Question]) -> tuple[list[Question], list[str]]:
+def _dedupe(qs: list[Question]) -> tuple[list[Question], list[Problem]]:
     seen: dict[str, int] = {}
     out: list[Question] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for q in qs:
         if q.id in seen:
-            problems.append(f"line {q.line}: duplicate id {q.id!r} (first on line {seen[q.id]}), answered once")
+            problems.append(Problem(q.line, "duplicate",
+                                    f" {q.id!r} (first on line {seen[q.id]}), answered once"))
             continue
         seen[q.id] = q.line
         out.append(q)
@@ -337,21 +410,47 @@ def run_batch(
     t0 = time.perf_counter()
     inp, out = Path(input_path), Path(output_path)
     report = BatchReport(input=str(inp), output=str(out))
-    qs, problems, report.malformed = read_questions(inp)
+    todo = _todo(inp, out, fmt, retry_errors, report)
+    if todo:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not out.exists() or out.stat().st_size == 0
+        answer = _answer_per_thread(answerer_factory)
+        bar = _Progress(len(todo)) if progress else None
+        try:
+            with open(out, "a", encoding="utf-8", newline="") as f:
+                if new_file and fmt == "csv":
+                    f.write("\ufeff" + _csv_header())  # the BOM makes Excel read it as UTF-8
+                    f.flush()
+                _answer_all(todo, answer, f, fmt, workers, report, bar)
+        finally:
+            if bar:
+                bar.close()
+    report.elapsed_s = time.perf_counter() - t0
+    return report
+
+
+def _todo(inp: Path, out: Path, fmt: str, retry_errors: bool,
+          report: BatchReport) -> list[Question]:
+    """The input's questions not yet answered in ``out``; fills the report's counts and
+    problems (the input is read before anything is written)."""
+    qs, problems = read_questions(inp)
     qs, dup_problems = _dedupe(qs)
-    report.duplicates = len(dup_problems)
-    report.problems = sorted(problems + dup_problems, key=_line_no)
+    report.malformed, report.duplicates = len(problems), len(dup_problems)
+    every = sorted(problems + dup_problems, key=lambda pr: pr.line)
+    report.problems = [str(pr) for pr in every]
+    report.notes = group_problems(report.input, every)
     report.total = len(qs)
     if out.exists() and inp.resolve() == out.resolve():
         raise ConfigError(f"{out}: the output must not be the input file")
     done, report.repaired = _done_ids(out, fmt, retry_errors)
     todo = [q for q in qs if q.id not in done]
     report.skipped = len(qs) - len(todo)
-    if not todo:
-        report.elapsed_s = time.perf_counter() - t0
-        return report
-    out.parent.mkdir(parents=True, exist_ok=True)
-    new_file = not out.exists() or out.stat().st_size == 0
+    return todo
+
+
+def _answer_per_thread(answerer_factory: Callable[[], AsksQuestions]
+                       ) -> Callable[[Question], dict[str, Any]]:
+    """A function answering one question into a row, with one answerer per thread."""
     # the first answerer is made here so a broken setup (no index …) fails at once, as
     # one error, instead of once per question
     spare = [answerer_factory()]
@@ -370,57 +469,52 @@ def run_batch(
         except Exception as e:  # one question must not sink the batch
             return _row(q, None, f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
 
-    bar = _Progress(len(todo)) if progress else None
+    return answer
+
+
+def _answer_all(todo: list[Question], answer: Callable[[Question], dict[str, Any]],
+                f: TextIO, fmt: str, workers: int, report: BatchReport,
+                bar: _Progress | None) -> None:
+    """Answer ``todo`` on ``workers`` threads, writing and flushing each row as it comes."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch")
+    pending: set[Future[dict[str, Any]]] = set()
+    seq: dict[Future[dict[str, Any]], int] = {}
+    it = iter(todo)
     consecutive = 0
-    with open(out, "a", encoding="utf-8", newline="") as f:
-        if new_file and fmt == "csv":
-            f.write("\ufeff" + _csv_header())  # the BOM makes Excel read the file as UTF-8
-            f.flush()
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch")
-        pending: set[Future[dict[str, Any]]] = set()
-        seq: dict[Future[dict[str, Any]], int] = {}
-        it = iter(todo)
-        try:
-            while True:
-                # keep a small window in flight, so an interrupt leaves little to cancel
-                while len(pending) < workers * 2 and not report.aborted:
-                    q = next(it, None)
-                    if q is None:
-                        break
-                    fut = pool.submit(answer, q)
-                    seq[fut] = len(seq)
-                    pending.add(fut)
-                if not pending:
-                    break
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in sorted(finished, key=seq.__getitem__):  # input order when possible
-                    row = fut.result()
-                    f.write(_format_row(row, fmt))
-                    f.flush()  # a kill loses at most the rows still in flight
-                    if row["error"]:
-                        report.failed += 1
-                        consecutive += 1
-                    else:
-                        report.answered += 1
-                        report.refused += bool(row["refused"])
-                        consecutive = 0
-                    if bar:
-                        bar.advance()
-                if consecutive >= MAX_CONSECUTIVE_ERRORS and not report.aborted:
-                    report.aborted = f"{consecutive} questions in a row failed (last: {row['error']})"
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            if bar:
-                bar.close()
-    report.elapsed_s = time.perf_counter() - t0
-    return report
-
-
-def _line_no(problem: str) -> int:
     try:
-        return int(problem.split(":", 1)[0].split()[-1])
-    except ValueError:
-        return 0
+        while True:
+            # keep a small window in flight, so an interrupt leaves little to cancel
+            while len(pending) < workers * 2 and not report.aborted:
+                q = next(it, None)
+                if q is None:
+                    break
+                fut = pool.submit(answer, q)
+                seq[fut] = len(seq)
+                pending.add(fut)
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=seq.__getitem__):  # input order when possible
+                row = fut.result()
+                f.write(_format_row(row, fmt))
+                f.flush()  # a kill loses at most the rows still in flight
+                consecutive = _tally(row, report, consecutive)
+                if bar:
+                    bar.advance()
+            if consecutive >= MAX_CONSECUTIVE_ERRORS and not report.aborted:
+                report.aborted = f"{consecutive} questions in a row failed (last: {row['error']})"
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _tally(row: dict[str, Any], report: BatchReport, consecutive: int) -> int:
+    """Count one written row; returns the new number of failures in a row."""
+    if row["error"]:
+        report.failed += 1
+        return consecutive + 1
+    report.answered += 1
+    report.refused += bool(row["refused"])
+    return 0
 
 
 class _Progress:
