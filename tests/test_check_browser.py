@@ -7,7 +7,6 @@ Screenshots go to test-artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,13 @@ import pytest
 
 from . import drafts as D
 from . import drafts_defects as X
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from .test_ui_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.timeout(300),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

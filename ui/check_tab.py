@@ -17,7 +17,7 @@ import gradio as gr
 from assistant.check import check_draft
 from assistant.check.records import CheckReport, Finding
 from assistant.check.report import to_markdown
-from assistant.check.rules import GROUP_TITLES, RULES
+from assistant.check.rules import GROUP_TITLES, RULES, by_kind
 from assistant.errors import AssistantError
 
 SEVERITY = {"error": "错误", "warning": "警告", "note": "提示"}
@@ -94,7 +94,7 @@ class CheckHandlers:
 
 
 def ordered_findings(report: CheckReport) -> list[Finding]:
-    return [f for fs in report.by_kind().values() for f in fs]
+    return [f for fs in by_kind(report.findings).values() for f in fs]
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def findings_html(r: CheckReport) -> str:
     out: list[str] = []
     group = ""
     n = 0
-    for kind, fs in r.by_kind().items():
+    for kind, fs in by_kind(r.findings).items():
         rule = RULES[kind]
         if rule.group != group:
             group = rule.group

@@ -99,16 +99,6 @@ class CheckReport:
         c = Counter(f.severity for f in self.findings)
         return {s: c.get(s, 0) for s in SEVERITIES}
 
-    def by_kind(self) -> dict[str, list[Finding]]:
-        """Findings grouped by kind, groups in the order of the rule catalogue."""
-        from .rules import RULES
-
-        order = {k: i for i, k in enumerate(RULES)}
-        out: dict[str, list[Finding]] = {}
-        for f in sorted(self.findings, key=lambda f: (order.get(f.kind, 999), _pos(f))):
-            out.setdefault(f.kind, []).append(f)
-        return out
-
     def to_json(self) -> dict[str, Any]:
         return {
             "draft": self.draft, "title": self.title, "std_no": self.std_no,
@@ -120,8 +110,3 @@ class CheckReport:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
-
-def _pos(f: Finding) -> tuple:
-    from ..identifiers import clause_sort_key
-
-    return clause_sort_key(f.clause)

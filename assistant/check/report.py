@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .records import CheckReport, Finding
-from .rules import GROUP_TITLES, RULES
+from .rules import GROUP_TITLES, RULES, by_kind
 
 _SEV = {"error": "错误", "warning": "警告", "note": "提示"}
 
@@ -39,7 +39,7 @@ def to_markdown(r: CheckReport) -> str:
     if not r.findings:
         out += ["未发现问题。", ""]
     groups: dict[str, list[str]] = {}
-    for kind, fs in r.by_kind().items():
+    for kind, fs in by_kind(r.findings).items():
         rule = RULES[kind]
         block = [f"### {rule.title}（{len(fs)}）", ""]
         for f in fs:
@@ -65,7 +65,7 @@ def to_text(r: CheckReport) -> str:
     c = r.counts()
     out = [f"{r.std_no} {r.title}".strip() + f"  ({r.draft})",
            f"{c['error']} errors, {c['warning']} warnings, {c['note']} notes"]
-    for kind, fs in r.by_kind().items():
+    for kind, fs in by_kind(r.findings).items():
         rule = RULES[kind]
         out.append("")
         out.append(f"[{kind}] {rule.title} — {rule.group} ({len(fs)})")

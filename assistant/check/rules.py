@@ -179,3 +179,14 @@ def finding(kind: str, clause: str, snippet: str, message: str,
     return Finding(kind=kind, group=rule.group, severity=rule.severity, clause=clause,
                    snippet=snippet, message=message, rule=cite(kind, rule_text, rule_clause),
                    fix=fix_text(kind, **details), page=page)
+
+
+def by_kind(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Findings grouped by kind, the groups in catalogue order, each in document order."""
+    from ..identifiers import clause_sort_key
+
+    order = {k: i for i, k in enumerate(RULES)}
+    out: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (order.get(f.kind, 999), clause_sort_key(f.clause))):
+        out.setdefault(f.kind, []).append(f)
+    return out
