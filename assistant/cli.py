@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ import typer
 
 from .config import Settings, load_settings
 from .errors import AssistantError
+from .records import Citation
 
 app = typer.Typer(
     help="Standards-drafting knowledge assistant: clause-level answers from Chinese standards, "
@@ -180,7 +181,6 @@ def ask(
     doc: list[str] = DOC, as_json: bool = JSON,
 ) -> None:
     """Answer a question from the indexed documents, citing clauses."""
-    from .cite import format_sources
     from .service import Assistant
 
     s = _settings(ctx, answer_mode=mode, top_k=k)
@@ -195,6 +195,30 @@ def ask(
     if ans.citations:
         typer.echo("")
         typer.echo(format_sources(ans.citations))
+
+
+def format_sources(citations: Sequence[Citation]) -> str:
+    """Numbered source lines for the terminal: label, heading path, page, status, quote."""
+    from .cite import doc_name
+
+    lines: list[str] = []
+    for c in citations:
+        head = f"[{c.n}] {doc_name(c.std_no, c.title, c.doc)} {c.clause}".rstrip()
+        extra = []
+        if c.heading:
+            extra.append(c.heading)
+        if c.page:
+            extra.append(f"第{c.page}页")
+        if c.status and c.status != "未知":
+            extra.append(c.status)
+        if extra:
+            head += " · " + " · ".join(extra)
+        lines.append(head)
+        if c.warning:
+            lines.append(f"    ⚠ {c.warning}")
+        if c.quote:
+            lines.append(f"    “{c.quote}”")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- batch

@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     rerank_depth: int = Field(50, description="fused hits the reranker re-scores")
 
     # answering
-    answer_mode: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    answer_mode: str = Field("extractive", description="a registered answer backend "
+                             "(assistant.answer.register_backend): extractive, openai, llamacpp")
     min_relevance: float = Field(0.0, description="refuse below this evidence score (0 = auto)")
     llm_base_url: str = ""
     llm_model: str = ""

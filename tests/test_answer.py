@@ -1,18 +1,34 @@
-"""The answer engine (assistant.answer) over a fake retriever of hand-made clause hits."""
+"""The answer engine (assistant.answer) over a fake retriever of hand-made clause hits;
+model backends are registered under their own names, as users get the real ones."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from assistant.answer import REFUSAL, Answerer, build_messages, resolve_followup
-from assistant.cite import bigrams, marker_numbers, query_refs
+from assistant.answer import (
+    REFUSAL,
+    AnswerBackend,
+    Answerer,
+    ChatBackend,
+    Draft,
+    History,
+    backend_names,
+    build_messages,
+    query_refs,
+    register_backend,
+    resolve_followup,
+    unregister_backend,
+)
+from assistant.cite import marker_numbers
 from assistant.config import Settings
-from assistant.errors import LLMError
+from assistant.errors import ConfigError, LLMError
 from assistant.records import Answer, Chunk, Evidence, Hit
+from assistant.text import bigrams
 
 LAW = "中华人民共和国标准化法"
 PQL = "中华人民共和国产品质量法"
@@ -186,6 +202,26 @@ def test_followups_are_resolved_against_history() -> None:
     assert resolve_followup("它的实施日期是？", None) == "它的实施日期是？"
 
 
+def test_query_refs() -> None:
+    assert query_refs("标准化法第十条规定了什么？") == ("标准化法", "第十条")
+    assert query_refs("我想知道《产品质量法》第四十九条") == ("产品质量法", "第四十九条")
+    assert query_refs("GB/T 1.1—2020 的 8.6 讲什么") == ("GB/T 1.1—2020", "8.6")
+    assert query_refs("那第二章呢？") == ("", "第二章")
+    assert query_refs("违法的后果是什么") == ("", "")
+
+
+def test_query_refs_normalises_through_identifiers() -> None:
+    # the law whose article is named; articles and standard numbers in their usual spelling
+    assert query_refs("依据安全生产法和产品质量法第26条") == ("产品质量法", "第二十六条")
+    assert query_refs("刑法第一百三十三条之一") == ("刑法", "第一百三十三条之一")
+    assert query_refs("GB/T1.1-2020第8.6条") == ("GB/T 1.1—2020", "8.6")
+    assert query_refs("根据《中华人民共和国标准化法》第二条") == ("中华人民共和国标准化法", "第二条")
+    # clauses named without their document, as follow-ups do
+    assert query_refs("那第26条呢？") == ("", "第二十六条")
+    assert query_refs("那 A.2 呢") == ("", "A.2")
+    assert query_refs("GB/T 1.1 有什么要求") == ("GB/T 1.1", "")  # "1.1" is no clause
+
+
 def test_followup_reaches_retrieval_and_answer() -> None:
     r = FakeRetriever()
     a = Answerer(r, Settings())
@@ -222,24 +258,43 @@ def test_stream_yields_deltas_then_the_answer() -> None:
 
 
 class ScriptedLLM:
-    """Duck-typed llama-index LLM: returns a fixed reply, streamed in small pieces."""
+    """Duck-typed llama-index LLM: returns a fixed reply, streamed in small pieces, or
+    raises ``error`` when asked."""
 
-    def __init__(self, reply: str) -> None:
+    def __init__(self, reply: str = "") -> None:
         self.reply = reply
+        self.error: BaseException | None = None
         self.messages: list[Any] = []
 
     def chat(self, messages: list[Any]) -> Any:
         self.messages = messages
+        if self.error is not None:
+            raise self.error
         return SimpleNamespace(message=SimpleNamespace(content=self.reply))
 
     def stream_chat(self, messages: list[Any]) -> Any:
         self.messages = messages
+        if self.error is not None:
+            raise self.error
         for i in range(0, len(self.reply), 3):
             yield SimpleNamespace(delta=self.reply[i : i + 3])
 
 
-def _llm_answer(reply: str, q: str = "强制性国家标准由谁批准发布？", stream: bool = False) -> Answer:
-    a = Answerer(FakeRetriever(), Settings(answer_mode="openai"), llm=ScriptedLLM(reply))
+@pytest.fixture
+def scripted() -> Iterator[ScriptedLLM]:
+    """Answer mode "scripted": the chat backend of the LLM modes over a ScriptedLLM."""
+    llm = ScriptedLLM()
+    register_backend("scripted", lambda s: ChatBackend("scripted", s, lambda _s: llm, where="script"))
+    yield llm
+    unregister_backend("scripted")
+
+
+SCRIPTED = Settings(answer_mode="scripted")
+
+
+def _llm_answer(llm: ScriptedLLM, reply: str, q: str = "强制性国家标准由谁批准发布？", stream: bool = False) -> Answer:
+    llm.reply = reply
+    a = Answerer(FakeRetriever(), SCRIPTED)
     if not stream:
         return a.ask(q)
     items = list(a.stream(q))
@@ -248,61 +303,134 @@ def _llm_answer(reply: str, q: str = "强制性国家标准由谁批准发布？
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_llm_invented_markers_removed_and_numbers_checked(stream: bool) -> None:
+def test_llm_invented_markers_removed_and_numbers_checked(scripted: ScriptedLLM, stream: bool) -> None:
     # source [1] is 标准化法第十条 (the top hit); [7] does not exist
     reply = ("<think>先看资料。</think>强制性国家标准由国务院批准发布或者授权批准发布[1]。"
              "违反者处5万元罚款[1]。具体程序另见[7]。")
-    ans = _llm_answer(reply, stream=stream)
+    ans = _llm_answer(scripted, reply, stream=stream)
     assert "[7]" not in ans.answer and "<think>" not in ans.answer
     assert "removed invented citation [7]" in ans.flags
     assert any(f.startswith("unsupported number 5万") for f in ans.flags)
     assert [c.clause for c in ans.citations] == ["第十条"]
     assert ans.citations[0].quote == "强制性国家标准由国务院批准发布或者授权批准发布。"
-    assert not ans.refused and ans.mode == "openai"
+    assert not ans.refused and ans.mode == "scripted"
 
 
-def test_llm_markers_renumbered_by_first_use() -> None:
+def test_llm_markers_renumbered_by_first_use(scripted: ScriptedLLM) -> None:
     # the prompt's [3] is cited first, so it becomes [1]
-    a = Answerer(FakeRetriever(), Settings(answer_mode="openai"), llm=ScriptedLLM("x"))
     hits = FakeRetriever().search("强制性国家标准由谁批准发布？")
     third = hits[2].chunk
-    ans = Answerer(FakeRetriever(), Settings(answer_mode="openai"),
-                   llm=ScriptedLLM("见资料[3]。强制性国家标准由国务院批准发布[1][3]。")).ask("强制性国家标准由谁批准发布？")
+    ans = _llm_answer(scripted, "见资料[3]。强制性国家标准由国务院批准发布[1][3]。")
     assert ans.answer == "见资料[1]。强制性国家标准由国务院批准发布[2][1]。"
     assert (ans.citations[0].clause, ans.citations[1].clause) == (third.clause, "第十条")
-    assert a.mode == "openai"
 
 
-def test_llm_decline_is_a_refusal_and_prompt_numbers_sources() -> None:
-    llm = ScriptedLLM("资料中没有找到相关规定。")
-    a = Answerer(FakeRetriever(), Settings(answer_mode="openai"), llm=llm)
+def test_llm_decline_is_a_refusal_and_prompt_numbers_sources(scripted: ScriptedLLM) -> None:
+    scripted.reply = "资料中没有找到相关规定。"
+    a = Answerer(FakeRetriever(), SCRIPTED)
     ans = a.ask("强制性国家标准由谁批准发布？", history=[("标准化法是什么？", "标准化法是……[1]")])
     assert ans.refused and ans.citations == []
-    roles = [m.role.value for m in llm.messages]
+    assert ans.flags[-1] == "model declined: the sources do not answer"
+    roles = [m.role.value for m in scripted.messages]
     assert roles == ["system", "user", "assistant", "user"]
-    assert "[1]" not in llm.messages[2].content  # old markers are not carried over
-    prompt = llm.messages[-1].content
+    assert "[1]" not in scripted.messages[2].content  # old markers are not carried over
+    prompt = scripted.messages[-1].content
     assert "[1] 中华人民共和国标准化法 第十条（第二章 标准的制定）" in prompt
     assert "【问题】\n强制性国家标准由谁批准发布？" in prompt
 
 
-def test_llm_not_called_when_refusing() -> None:
-    class Boom(ScriptedLLM):
-        def chat(self, messages: list[Any]) -> Any:
-            raise AssertionError("the model must not be asked")
-
-    ans = Answerer(FakeRetriever(), Settings(answer_mode="openai"), llm=Boom("")).ask("红烧肉怎么做才好吃？")
-    assert ans.refused
+def test_llm_answer_without_markers_is_flagged(scripted: ScriptedLLM) -> None:
+    ans = _llm_answer(scripted, "强制性国家标准由国务院批准发布或者授权批准发布。")
+    assert not ans.refused and ans.citations == []
+    assert ans.flags[-1] == "answer cites no source"
+    assert any(f.startswith("uncited sentence") for f in ans.flags)
 
 
-def test_llm_failure_is_a_one_line_llm_error() -> None:
-    class Down(ScriptedLLM):
-        def chat(self, messages: list[Any]) -> Any:
-            raise ConnectionError("connection refused\nsecond line")
+def test_llm_not_called_when_refusing(scripted: ScriptedLLM) -> None:
+    scripted.error = AssertionError("the model must not be asked")
+    ans = Answerer(FakeRetriever(), SCRIPTED).ask("红烧肉怎么做才好吃？")
+    assert ans.refused and ans.mode == "scripted"
 
+
+def test_llm_failure_is_a_one_line_llm_error(scripted: ScriptedLLM) -> None:
+    scripted.error = ConnectionError("connection refused\nsecond line")
     with pytest.raises(LLMError) as e:
-        Answerer(FakeRetriever(), Settings(answer_mode="openai"), llm=Down("")).ask("强制性国家标准由谁批准发布？")
+        Answerer(FakeRetriever(), SCRIPTED).ask("强制性国家标准由谁批准发布？")
     assert "\n" not in str(e.value) and "connection refused" in str(e.value)
+    assert str(e.value).startswith("scripted backend (script) failed: ConnectionError")
+
+
+def test_llm_empty_reply_is_an_llm_error(scripted: ScriptedLLM) -> None:
+    with pytest.raises(LLMError, match="scripted backend returned an empty answer"):
+        _llm_answer(scripted, "<think>…</think>")
+
+
+# --- the backend registry ---------------------------------------------------------------
+
+
+class EchoBackend(AnswerBackend):
+    """A backend written against the protocol alone: it cites the top hit with a fixed
+    sentence (or, given ``unanswerable``, says it has nothing to write)."""
+
+    calls: ClassVar[list[str]] = []
+
+    def __init__(self, settings: Settings, sentence: str = "", unanswerable: str = "") -> None:
+        self.sentence = sentence
+        self.unanswerable = unanswerable
+
+    def generate(self, question: str, hits: Sequence[Hit], history: History | None,
+                 streaming: bool) -> Iterator[str | Draft]:
+        EchoBackend.calls.append(question)
+        if self.unanswerable:
+            yield Draft("", unanswerable=self.unanswerable)
+            return
+        half = len(self.sentence) // 2
+        yield self.sentence[:half]
+        yield self.sentence[half:]
+        yield Draft(self.sentence, cited={1: hits[0]}, flags=["echoed"])
+
+
+@pytest.fixture
+def echo() -> Iterator[type[EchoBackend]]:
+    EchoBackend.calls = []
+    register_backend("echo", lambda s: EchoBackend(s, "强制性国家标准由国务院在30日内批准发布[1]。"))
+    register_backend("mute", lambda s: EchoBackend(s, unanswerable="nothing to quote"))
+    yield EchoBackend
+    unregister_backend("echo")
+    unregister_backend("mute")
+
+
+def test_registered_backend_is_chosen_by_name_and_checked(echo: type[EchoBackend]) -> None:
+    assert {"extractive", "openai", "llamacpp", "echo", "mute"} <= set(backend_names())
+    items = list(Answerer(FakeRetriever(), Settings(answer_mode="echo")).stream("强制性国家标准由谁批准发布？"))
+    final = items[-1]
+    assert isinstance(final, Answer) and final.mode == "echo" and not final.refused
+    assert len(items) == 3 and "".join(items[:-1]) == final.answer  # the backend's deltas, passed on
+    assert final.answer == "强制性国家标准由国务院在30日内批准发布[1]。"
+    assert [c.clause for c in final.citations] == ["第十条"]
+    # the engine's grounding checks apply to every backend: 30 is in no cited source
+    assert final.flags[0] == "echoed" and final.flags[1].startswith("unsupported number 30")
+    # the gate comes first: an unrelated question never reaches the backend
+    assert echo.calls == ["强制性国家标准由谁批准发布？"]
+    assert Answerer(FakeRetriever(), Settings(answer_mode="echo")).ask("红烧肉怎么做才好吃？").refused
+    assert echo.calls == ["强制性国家标准由谁批准发布？"]
+
+
+def test_backend_with_nothing_to_write_refuses(echo: type[EchoBackend]) -> None:
+    ans = Answerer(FakeRetriever(), Settings(answer_mode="mute")).ask("强制性国家标准由谁批准发布？")
+    assert ans.refused and ans.answer.startswith(REFUSAL) and len(ans.citations) == 3
+    assert ans.flags == ["refused: nothing to quote"]
+
+
+def test_unknown_answer_mode_is_a_one_line_config_error() -> None:
+    with pytest.raises(ConfigError) as e:
+        Answerer(FakeRetriever(), Settings(answer_mode="gpt"))
+    msg = str(e.value)
+    assert "\n" not in msg and "'gpt'" in msg and "ASSISTANT_ANSWER_MODE" in msg
+    assert msg.endswith("registered are " + ", ".join(backend_names()))
+    assert "extractive, llamacpp, openai" in msg
+    unregister_backend("no-such-backend")  # forgetting an unknown name is harmless
+    assert "no-such-backend" not in backend_names()
 
 
 def test_missing_backend_configuration_is_reported() -> None:

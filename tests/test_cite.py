@@ -1,21 +1,23 @@
-"""Citation markers, number grounding, relevance and source formatting (assistant.cite)."""
+"""Citations and markers (assistant.cite), number grounding (assistant.grounding), the
+answer/refuse gate (assistant.gate) and the terminal's source list (assistant.cli)."""
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.cite import (
     MarkerRewriter,
-    assess_relevance,
+    best_quote,
     build_citation,
-    check_numbers,
-    format_sources,
     marker_numbers,
-    numbers,
-    query_refs,
-    split_sentences,
     status_warning,
-    std_numbers,
 )
+from assistant.cli import format_sources
+from assistant.config import DEFAULT_EMBED_MODEL, Settings
+from assistant.gate import AUTO_MIN_RELEVANCE, assess_relevance, decide
+from assistant.grounding import check_numbers, numbers, std_numbers
 from assistant.records import Chunk, Evidence, Hit
+from assistant.text import split_sentences
 
 ART10 = (
     "第十条 对保障人身健康和生命财产安全、国家安全、生态环境安全以及满足经济社会管理基本需要的"
@@ -73,6 +75,7 @@ def test_numbers_normalise_chinese_and_arabic() -> None:
     assert numbers("统一管理，一般情况，依据GB/T 1.1—2020") == []
     assert std_numbers("依据GB/T 1.1-2020、GB 7718—2011和ISO 9001:2015，见附录A.1") == [
         "GB/T1.1—2020", "GB7718—2011", "ISO9001:2015"]
+    assert std_numbers("内存16GB 2条") == []
 
 
 def test_check_numbers_flags_unsupported_claims_only() -> None:
@@ -130,25 +133,32 @@ def test_relevance_answers_related_and_refuses_unrelated() -> None:
     assert lex.ok and "dense_sim" not in lex.features
 
 
-def test_query_refs() -> None:
-    assert query_refs("标准化法第十条规定了什么？") == ("标准化法", "第十条")
-    assert query_refs("我想知道《产品质量法》第四十九条") == ("产品质量法", "第四十九条")
-    assert query_refs("GB/T 1.1—2020 的 8.6 讲什么") == ("GB/T 1.1—2020", "8.6")
-    assert query_refs("那第二章呢？") == ("", "第二章")
-    assert query_refs("违法的后果是什么") == ("", "")
+def test_gate_decides_with_the_settings_threshold_and_band() -> None:
+    q = "强制性国家标准由谁制定？"
+    # e5 (the default embedder) has a calibrated cosine band: the cosine is evidence
+    e5 = Settings(embed_model=DEFAULT_EMBED_MODEL)
+    dense = decide(q, [LAW49], e5)
+    assert dense == assess_relevance(q, [LAW49]) and "dense_sim" in dense.features
+    # another embedder has none: the words alone decide
+    lexical = decide(q, [LAW49], Settings(embed_model="fake"))
+    assert lexical == assess_relevance(q, [LAW49], dense_band=None) and "dense_sim" not in lexical.features
+    assert lexical.score != dense.score
+    assert not decide(q, [LAW49], Settings(embed_model=DEFAULT_EMBED_MODEL, min_relevance=0.99)).ok
+    assert decide(q, [LAW10, LAW49], e5).ok and AUTO_MIN_RELEVANCE < 0.99
+    # a backend with nothing to say turns an answer into a refusal, the evidence kept
+    ok = decide(q, [LAW10], e5)
+    no = ok.refused("no quotable sentence")
+    assert ok.ok and not no.ok and no.reason == "no quotable sentence"
+    assert (no.score, no.features) == (ok.score, ok.features)
+    with pytest.raises(AttributeError):  # a decision is a value
+        ok.ok = False  # type: ignore[misc]
 
 
-def test_query_refs_normalises_through_identifiers() -> None:
-    # the law whose article is named; articles and standard numbers in their usual spelling
-    assert query_refs("依据安全生产法和产品质量法第26条") == ("产品质量法", "第二十六条")
-    assert query_refs("刑法第一百三十三条之一") == ("刑法", "第一百三十三条之一")
-    assert query_refs("GB/T1.1-2020第8.6条") == ("GB/T 1.1—2020", "8.6")
-    assert query_refs("根据《中华人民共和国标准化法》第二条") == ("中华人民共和国标准化法", "第二条")
-    # clauses named without their document, as follow-ups do
-    assert query_refs("那第26条呢？") == ("", "第二十六条")
-    assert query_refs("那 A.2 呢") == ("", "A.2")
-    assert query_refs("GB/T 1.1 有什么要求") == ("GB/T 1.1", "")  # "1.1" is no clause
-    assert std_numbers("内存16GB 2条") == []
+def test_best_quote_is_the_source_sentence_the_answer_used() -> None:
+    said = ["规范性引用文件这一要素应设置为第2章[1]。"]
+    assert best_quote(STD86, said) == "该要素应设置为文件的第2章，且不应分条。"
+    assert best_quote(STD86, []) == ""
+    assert best_quote(STD86, ["红烧肉要用五花肉[1]。"]) == ""  # nothing close: the default quote
 
 
 def test_format_sources() -> None:

@@ -15,8 +15,8 @@ import pytest
 
 pytest.importorskip("llama_index.llms.openai_like")
 
-from assistant import answer as answer_mod
-from assistant.answer import Answerer
+from assistant.answer import Answerer, ChatBackend, register_backend, unregister_backend
+from assistant.answer.llm import make_openai
 from assistant.config import Settings
 from assistant.errors import LLMError
 from assistant.records import Answer, Chunk, Evidence, Hit
@@ -128,8 +128,8 @@ def chat_server(behaviour: str = "ok") -> Iterator[Any]:
 
 def _settings(srv: Any, **kw: Any) -> Settings:
     host, port = srv.server_address[:2]
-    return Settings(answer_mode="openai", llm_base_url=f"http://{host}:{port}/v1", llm_model="test-model",
-                    llm_api_key="sk-test", **kw)
+    kw.setdefault("answer_mode", "openai")
+    return Settings(llm_base_url=f"http://{host}:{port}/v1", llm_model="test-model", llm_api_key="sk-test", **kw)
 
 
 def test_openai_streaming_removes_invented_marker() -> None:
@@ -169,11 +169,21 @@ def test_openai_http_500_is_one_line_llm_error() -> None:
     assert "\n" not in msg and "500" in msg and srv.server_address[0] in msg
 
 
-def test_openai_timeout_is_one_line_llm_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(answer_mod, "LLM_RETRIES", 0)  # one attempt keeps the test fast
+@pytest.fixture
+def openai_once() -> Iterator[str]:
+    """Answer mode "openai-once": the openai backend without its retry, registered the way
+    the built-in one is (one attempt keeps the timeout test fast)."""
+    register_backend("openai-once", lambda s: ChatBackend("openai", s, lambda s: make_openai(s, retries=0),
+                                                          where=s.llm_base_url))
+    yield "openai-once"
+    unregister_backend("openai-once")
+
+
+def test_openai_timeout_is_one_line_llm_error(openai_once: str) -> None:
     with chat_server("slow") as srv:
         t0 = time.perf_counter()
         with pytest.raises(LLMError) as e:
-            list(Answerer(StaticRetriever(), _settings(srv, llm_timeout=0.5)).stream(QUESTION))
+            list(Answerer(StaticRetriever(), _settings(srv, llm_timeout=0.5, answer_mode=openai_once)).stream(QUESTION))
         assert time.perf_counter() - t0 < 2.5
     assert "\n" not in str(e.value) and "timed out" in str(e.value).lower()
+    assert str(e.value).startswith(f"openai backend (http://{srv.server_address[0]}")
