@@ -74,13 +74,16 @@ def _main(
     ctx: typer.Context,
     index: Path = typer.Option(None, "--index", help="index directory [env ASSISTANT_INDEX; default ./index]"),
     embed_model: str = typer.Option(None, "--embed-model", help="embedder [env ASSISTANT_EMBED_MODEL]"),
+    query_adapter: str = typer.Option(None, "--query-adapter",
+                                      help="learned query adapter: default, none or an .npz path "
+                                      "[env ASSISTANT_QUERY_ADAPTER; default]"),
     reranker: str = typer.Option(None, "--reranker",
                                  help="cross-encoder folder or cached name [env ASSISTANT_RERANKER]"),
     rerank_depth: int = typer.Option(None, "--rerank-depth",
                                      help="hits the reranker re-scores [env ASSISTANT_RERANK_DEPTH; 50]"),
 ) -> None:
     ctx.obj = load_settings(index=index, embed_model=embed_model, reranker=reranker,
-                            rerank_depth=rerank_depth)
+                            rerank_depth=rerank_depth, query_adapter=query_adapter)
 
 
 # ---------------------------------------------------------------- filters
@@ -305,6 +308,10 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
             "settings": {"embed_model": s.embed_model, "answer_mode": s.answer_mode,
                          "reranker": s.reranker or None, "llm_base_url": s.llm_base_url or None,
                          "llm_model": s.llm_model or None, "fusion": s.fusion}}
+    from .query_adapter import describe
+
+    emb = idx.manifest.get("embedder", {})
+    data["query_adapter"] = describe(s.query_adapter, emb.get("id", ""), int(emb.get("dim") or 0))
     if as_json:
         _echo_json(data)
         return
@@ -319,6 +326,7 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
     typer.echo(f"created:    {m.get('created')}   updated: {m.get('updated')}")
     typer.echo(f"answers:    {s.answer_mode}" + (f" via {s.llm_base_url}" if s.llm_base_url else ""))
     typer.echo(f"reranker:   {s.reranker or 'none'}")
+    typer.echo(f"query adapter: {data['query_adapter']}")
 
 
 @app.command()
@@ -371,6 +379,42 @@ def show(
         if c.part <= 1:
             first = " ".join(c.text.split())[:60]
             typer.echo(f"{c.clause:<14} {first}")
+
+
+# ---------------------------------------------------------------- tune
+@app.command()
+@_errors
+def tune(
+    ctx: typer.Context,
+    pairs: list[Path] = typer.Argument(..., help="pairs in the eval dataset format (question + gold "
+                                       "[{doc, clause}]), e.g. the UI's feedback.jsonl; repeatable"),
+    out: Path = typer.Option(..., "--out", help="the adapter file (.npz) to write"),
+    method: str = typer.Option("linear", "--method", help="linear, lowrank, mlp or memory"),
+    epochs: int = typer.Option(None, "--epochs", help="training passes over the pairs"),
+    heldout: int = typer.Option(20, "--heldout", help="percent of the pairs held out for validation"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Learn a query adapter from question → clause pairs against the index; writes it only
+    if the hybrid's recall on the held-out pairs is not worse than now. Use it with
+    --query-adapter FILE or ASSISTANT_QUERY_ADAPTER=FILE."""
+    from .adapter_training import FitConfig, check_method
+    from .tune import tune as run
+
+    try:
+        check_method(method)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--method") from None
+    cfg = FitConfig(method=method, seed=seed, **({"epochs": epochs} if epochs else {}))
+    r = run(pairs, _settings(ctx), out, cfg, heldout_percent=heldout, progress=not quiet)
+    show = " ".join(f"{k} {r.before[k]:.3f} → {r.after[k]:.3f}" for k in r.before)
+    typer.echo(f"held-out pairs: {r.n_heldout}, trained on {r.n_train}, {r.seconds:.0f} s")
+    typer.echo(f"hybrid on held-out pairs: {show}")
+    if r.written is None:
+        typer.echo("not written: the new adapter is worse on the held-out pairs than the "
+                   "current one", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"written: {r.written}  (use: --query-adapter {r.written})")
 
 
 # ---------------------------------------------------------------- check

@@ -51,3 +51,7 @@ class RerankerError(AssistantError):
 
 class DraftCheckError(AssistantError):
     """A draft cannot be checked: it loads, but cannot be read as a standard."""
+
+
+class AdapterError(AssistantError):
+    """A query adapter cannot be read, or belongs to another embedder."""

@@ -396,6 +396,18 @@ class Index:
         # all pending: a re-embedding may be under way, the old vectors still serve
         return (self.path / "chroma").exists() and self.collection.count() > 0
 
+    def vectors(self, page: int = 5000) -> tuple[list[str], np.ndarray]:
+        """Every stored chunk vector: (chunk ids, float32 matrix), for training a query
+        adapter against the index as it is (read in pages: Chroma caps one get)."""
+        ids: list[str] = []
+        mats = [np.zeros((0, int(self.manifest.get("embedder", {}).get("dim", 0))), np.float32)]
+        n = self.collection.count() if (self.path / "chroma").exists() else 0
+        for off in range(0, n, page):
+            res = self.collection.get(include=["embeddings"], limit=page, offset=off)
+            ids += list(res["ids"])
+            mats.append(np.asarray(res["embeddings"], dtype=np.float32))
+        return ids, np.concatenate(mats)
+
     def dense_search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
                      ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""

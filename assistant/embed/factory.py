@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from ..config import DEFAULT_EMBED_MODEL, Settings
+from ..query_adapter import with_query_adapter
 from .base import Embedder
 from .convert import prepare_default_model
 from .embedders import DefaultEmbedder, SentenceTransformerEmbedder, _BatchedEmbedder
@@ -42,7 +43,8 @@ def get_embedder(settings: Settings) -> Embedder:
         emb.batch_tokens, emb.threads = settings.embed_batch_tokens, settings.threads
     if isinstance(emb, DefaultEmbedder):
         emb.query_engine = settings.query_engine
-    return emb
+    # The learned query side, in this one place so that both query engines get it.
+    return with_query_adapter(emb, settings.query_adapter)
 
 
 def warm(embedder: Embedder) -> None:
