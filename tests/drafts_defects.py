@@ -353,9 +353,11 @@ def score(runs: list[tuple[Spec, list[tuple[str, str, str]], list[tuple[str, str
     per_kind: dict[str, list[int]] = {}
     tp = fp = 0
     clean_errors: list[tuple[str, str, str]] = []
+    false: list[tuple[str, str, str]] = []  # (draft, kind, clause) of each false finding
     for spec, base, found in runs:
         if not spec.expected:
             fp += len(found)
+            false += [(spec.filename, k, c) for k, c, _ in found]
             clean_errors += [f for f in found if f[2] == "error"]
             continue
         got = {(k, c) for k, c, _ in found}
@@ -366,11 +368,14 @@ def score(runs: list[tuple[Spec, list[tuple[str, str, str]], list[tuple[str, str
         new = [f for f in found if f not in base]
         want = set(spec.expected)
         tp += sum(1 for k, c, _ in new if (k, c) in want)
-        fp += sum(1 for k, c, _ in new if (k, c) not in want)
+        wrong = [(spec.filename, k, c) for k, c, _ in new if (k, c) not in want]
+        fp += len(wrong)
+        false += wrong
     injected = sum(n for _, n in per_kind.values())
     recalled = sum(h for h, _ in per_kind.values())
     return {"per_kind": per_kind, "injected": injected, "recall": recalled / max(injected, 1),
-            "precision": tp / max(tp + fp, 1), "tp": tp, "fp": fp, "clean_errors": clean_errors}
+            "precision": tp / max(tp + fp, 1), "tp": tp, "fp": fp, "clean_errors": clean_errors,
+            "false": false}
 
 
 RECALL_MIN, PRECISION_MIN = 0.95, 0.90

@@ -14,6 +14,7 @@ _LABEL = re.compile(r"^(?P<label>\d{1,2}(?:\.\d{1,3}){0,5}|[A-Z](?:\.\d{1,3}){1,
 _NOT_TITLE = re.compile(r"[。；;，,：:！？]|^(?:的|中|和|或|与|至|mm|cm|m|kg|min|s|h|d|℃|%|个|次|倍)")
 _TERMS_LEADIN = ("下列术语和定义适用于本文件", "界定的术语和定义适用于本文件",
                  "本文件没有需要界定的术语和定义")
+_ANNEX_TITLE = re.compile(r"附\s*录\s*[A-Z](?![A-Za-z])(?=\s*[（(]\s*(?:规范性|资料性)|\s*$)")
 _ELEMENTS = ((SCOPE, "1", "8.5"), (REFS, "2", "8.6"), (TERMS, "3", "8.7"))
 
 
@@ -55,9 +56,10 @@ def _elements(draft: Draft, rt: dict) -> list[Finding]:
                                f"“{title}”是第{c.label}章，应为第{label}章。", rt, c.page_start,
                                rule_clause=rule_clause, element=title, where=f"第{label}章"))
     for p in draft.paras:
-        if p.role == "body" and p.clause == "参考文献" and re.match(r"^附\s*录\s*[A-Z](?![A-Za-z])", p.text):
-            out.append(finding("element_order", "参考文献", snippet(p.text),
-                               "附录位于参考文献之后。", rt, p.page, element=p.text[:4],
+        m = _ANNEX_TITLE.search(p.text) if p.clause == "参考文献" and p.role != "heading" else None
+        if m:  # an annex after 参考文献 (a PDF may have run its title into an entry)
+            out.append(finding("element_order", "参考文献", snippet(p.text, m.start()),
+                               "附录位于参考文献之后。", rt, p.page, element=compact(m.group(0)),
                                where="参考文献之前"))
         elif p.role == "body" and compact(p.text) in ("前言", "引言"):
             out.append(finding("element_order", p.clause, p.text, f"“{compact(p.text)}”出现在正文之中。",

@@ -71,6 +71,8 @@ def print_seeded(results: dict[str, dict]) -> None:
     print(f"{'render / check s':<26}" + "".join(
         f"{results[f]['seconds'][0]:>5.0f}/{results[f]['seconds'][1]:<4.0f}" for f in fmts))
     for f in fmts:
+        for name, kind, clause in results[f]["false"]:
+            print(f"{f}: false finding {kind} at {clause} in {name}")
         gate = X.gate(results[f])
         print(f"{f}: {'targets met' if not gate else '; '.join(gate)}")
 
@@ -93,6 +95,7 @@ def timing_round(args: argparse.Namespace, work: Path, catalog: Catalog) -> None
     from assistant.check import check_draft
 
     spec = D.big_draft(args.pages)
+    (work / "big").mkdir(parents=True, exist_ok=True)
     docx = D.write_docx(spec, work / "big")
     paths = [docx]
     if "pdf" in args.formats:
