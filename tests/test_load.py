@@ -411,3 +411,114 @@ def test_renamed_files_say_what_they_are(tmp_path: Path, data: bytes, part: str)
     with pytest.raises(InputFileError) as info:
         load_file(p, tmp_path)
     assert part in str(info.value) and str(info.value).startswith("x.txt: binary data")
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded work per file (zip bombs, stream bombs, tag floods)
+# ---------------------------------------------------------------------------------------------
+
+def _docx_bomb(path: Path, mb: int = 200) -> None:
+    """A DOCX of under a megabyte holding ``mb`` MB of paragraph XML, written as a stream."""
+    import zipfile
+
+    para = b"<w:p><w:r><w:t>" + "标准".encode() * 20 + b"</w:t></w:r></w:p>" * 50
+    ns = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.'
+                    'openxmlformats.org/package/2006/content-types"/>')
+        with zf.open("word/document.xml", "w", force_zip64=True) as f:
+            f.write(b"<?xml version='1.0'?><w:document " + ns + b"><w:body>")
+            block = para * ((1 << 20) // len(para) + 1)
+            for _ in range(mb):
+                f.write(block[: 1 << 20])
+            f.write(b"</w:body></w:document>")
+
+
+def _measure(fn):  # type: ignore[no-untyped-def]
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        fn()
+    except InputFileError as e:
+        err = e
+    else:
+        err = None
+    secs = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return err, secs, peak
+
+
+def test_docx_zip_bomb_is_refused_fast_with_little_memory(tmp_path: Path) -> None:
+    p = tmp_path / "bomb.docx"
+    _docx_bomb(p)
+    assert p.stat().st_size < 1_000_000
+    err, secs, peak = _measure(lambda: load_file(p, tmp_path))
+    assert err is not None, "the bomb was parsed"
+    assert str(err) == ("bomb.docx: too large to read safely (XML once unpacked > 64 MB) "
+                        "(split the file, or raise the limit (assistant.load.Limits) if it is a "
+                        "genuine document)")
+    # python-docx took 7 GB and 11+ minutes on such a file; reading stops at the limit
+    assert peak < 40 * 1024 * 1024, peak
+    assert secs < 30, secs
+
+
+def test_docx_within_limits_still_loads(std_files) -> None:
+    root, files = std_files
+    assert "范围" in load_file(files["gbt.docx"], root).pages[0]
+
+
+def _pdf_with_content(content_stream: bytes) -> bytes:
+    """A one-page PDF whose page content is ``content_stream`` (already Flate-compressed)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content_stream)
+            + content_stream + b"\nendstream"]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_stream_bomb_is_refused(tmp_path: Path) -> None:
+    import zlib
+
+    comp = zlib.compressobj(6)
+    chunk = b"0 0 m 1 1 l S\n" * 80_000  # ~1 MB of drawing operators
+    data = b"".join(comp.compress(chunk) for _ in range(100)) + comp.flush()  # 100 MB inflated
+    p = tmp_path / "bomb.pdf"
+    p.write_bytes(_pdf_with_content(data))
+    assert p.stat().st_size < 2_000_000
+    err, secs, _peak = _measure(lambda: load_file(p, tmp_path))
+    assert err is not None and str(err).startswith("bomb.pdf: too large to read safely (")
+    assert "\n" not in str(err) and secs < 60
+
+
+def test_html_tag_flood_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "flood.html"
+    p.write_bytes(b"<html><body>" + b"<div>" * 2_100_000 + b"x</body></html>")
+    err, _secs, _ = _measure(lambda: load_file(p, tmp_path))
+    assert str(err) == ("flood.html: too large to read safely (HTML tags > 2,000,000) (split the "
+                        "file, or raise the limit (assistant.load.Limits) if it is a genuine document)")
+
+
+def test_pages_and_characters_are_bounded(tmp_path: Path, bad_files) -> None:
+    from assistant.load import Limits
+
+    p = tmp_path / "long.txt"
+    p.write_text("本文件规定了标准的结构。\n" * 1000, "utf-8")
+    with pytest.raises(InputFileError, match=r"long.txt: too large to read safely \(characters of text > 5,000\)"):
+        load_file(p, tmp_path, limits=Limits(max_chars=5000))
+    root, files = bad_files
+    with pytest.raises(InputFileError, match=r"too large to read safely \(pages > 0\)"):
+        load_file(files["truncated.pdf"].with_name("owner_only.pdf"), root, limits=Limits(max_pages=0))

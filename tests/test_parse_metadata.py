@@ -186,9 +186,9 @@ def test_supersede_marks_the_older_edition() -> None:
 def test_radicals_nfkc_leaves_are_unified() -> None:
     import unicodedata
 
-    raw = "\u2ec5\u2ea0\u2f00\u2ecb ＧＢ／Ｔ　１．１—２０２０ ﬁ，（）。"
+    raw = "\u2ec5\u2ea0\u2f00\u2ecb\u2f3e ＧＢ／Ｔ　１．１\u2015２０２０ ﬁ，（）〜。"
     assert unicodedata.normalize("NFKC", "\u2ec5\u2ea0") == "\u2ec5\u2ea0"  # why the table
-    assert normalize_chars(raw) == "见民一车 GB/T\u30001.1—2020 fi，（）。"
+    assert normalize_chars(raw) == "见民一车户 GB/T\u30001.1—2020 fi，（）～。"
 
 
 def test_loaded_file_records_front_matter(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ class Limits:
     """Per-file bounds. The defaults are several times the largest real standard or law seen
     (GB 50016's DOCX: 9 MB of XML, 380 pages, 0.6 M characters)."""
 
-    max_unpacked: int = 100 * 1024 * 1024  # bytes of XML a DOCX may inflate to, all parts
+    max_unpacked: int = 64 * 1024 * 1024  # bytes of XML a DOCX may inflate to, all parts
     max_parts: int = 5000  # members of a DOCX package
     max_xml_depth: int = 200  # element nesting inside a DOCX part
     max_pages: int = 3000  # PDF pages

@@ -25,11 +25,15 @@ _RADICAL_PAIRS = (
     "⻥鱼⻦鸟⻧卤⻨麦⻩黄⻪黾⻫斉⻬齐⻭歯⻮齿⻯竜⻰龙⻱龜⻲亀⻳龟"
 )
 _RADICALS = {_RADICAL_PAIRS[i]: _RADICAL_PAIRS[i + 1] for i in range(0, len(_RADICAL_PAIRS), 2)}
+# Seen in Chromium's print-to-PDF with Noto CJK (Skia writes CJK glyphs as Type 3 fonts and
+# names each glyph by one of the code points that share it): the dash of a standard number as
+# HORIZONTAL BAR, "～" as WAVE DASH, 户 as the radical ⼾ (which NFKC makes 戶).
+_SHARED_GLYPHS = {"\u2015": "\u2014", "\u301c": "\uff5e", "\u6236": "\u6237"}
 
 # characters that need a look: radicals, compatibility ideographs, ligatures, full-width
 # ASCII letters and digits (and ／ ． in numbers such as “ＧＢ／Ｔ　１．１”)
 _VARIANT = re.compile(
-    "[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\ufb00-\ufb06\uff10-\uff19\uff21-\uff3a"
+    "[\u2015\u301c\u6236\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\ufb00-\ufb06\uff10-\uff19\uff21-\uff3a"
     "\uff41-\uff5a\U0002f800-\U0002fa1f]|(?<=[\uff10-\uff19\uff21-\uff3a])[\uff0f\uff0e\uff0d]"
     "(?=[\uff10-\uff19\uff21-\uff3a])"
 )
@@ -37,11 +41,12 @@ _VARIANT = re.compile(
 
 def _unify(m: re.Match[str]) -> str:
     ch = m.group(0)
-    mapped = _RADICALS.get(ch)
+    mapped = _RADICALS.get(ch) or _SHARED_GLYPHS.get(ch)
     if mapped:
         return mapped
     out = unicodedata.normalize("NFKC", ch)
-    return out if out.strip() else ch
+    # NFKC gives the traditional form for some Kangxi radicals (⼾ U+2F3E → 戶)
+    return _SHARED_GLYPHS.get(out, out) if out.strip() else ch
 
 
 def normalize_chars(text: str) -> str:

@@ -85,8 +85,21 @@ def clean_ocr_text(text: str) -> str:
         head, rest = (m.group(0), s[m.end():]) if m else ("", s)
         rest = _CJK_ASCII_GAP.sub("", _CJK_GAP.sub("", rest))
         if head or rest:
-            lines.append(normalize_chars(head + rest))
+            lines.append(_punctuation(normalize_chars(head + rest)))
     return "\n".join(lines)
+
+
+# Tesseract reads Chinese punctuation as ASCII ("第1部分: 试验方法", "(AQL)") and the dash of
+# a standard number as 一 ("GB 90201一2018"); next to Chinese text the full-width forms are
+# what was printed.
+_FULLWIDTH = {":": "：", ";": "；", ",": "，", "(": "（", ")": "）", "〈": "（", "〉": "）"}
+_ASCII_PUNCT = re.compile(rf"(?<=[{_CJK}])\s*([:;,()〈〉])\s*|\s*([:;,()〈〉])\s*(?=[{_CJK}])")
+_YEAR_DASH = re.compile(r"(?<=\d)\s*[一－-]\s*(?=(?:19|20)\d{2}(?!\d))")
+
+
+def _punctuation(s: str) -> str:
+    s = _YEAR_DASH.sub("—", re.sub(r"士(?=\d)", "±", s))
+    return _ASCII_PUNCT.sub(lambda m: _FULLWIDTH[m.group(1) or m.group(2)], s)
 
 
 _LABEL = re.compile(r"^(?:[A-Z]|\d{1,2})(?:\.\d{1,3})*\s+")

@@ -40,6 +40,7 @@ _ADOPT_CODE = re.compile(
 _ADOPT_TEXT = re.compile(
     r"(?P<how>等同采用|修改采用|非等效采用|参照采用|等效采用)\s*(?P<ref>(?:ISO|IEC|ITU|EN|IEEE|ASTM|JIS|DIN|BS|API|OIML|CAC)"
     r"[A-Za-z/ ]*\s*[\d.:：\-—–]+\d)")
+_CJK_LATIN_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[0-9])|(?<=[0-9])\s+(?=[\u4e00-\u9fff])")
 _ADOPT_CODES = {"等同采用": "IDT", "修改采用": "MOD", "非等效采用": "NEQ", "参照采用": "NEQ",
                 "等效采用": "EQV"}
 
@@ -174,6 +175,8 @@ def _title(items: list[str]) -> str:
         parts.append(s)
     if not parts:
         return ""
+    # "第 2 部分": the blanks an office suite's Asian–Latin spacing leaves in a PDF
+    parts = [_CJK_LATIN_GAP.sub("", p) for p in parts]
     title = parts[0]
     for p in parts[1:]:
         sep = " " if (re.match(r"第\s*\d+\s*部分", p) or len(parts[0]) <= 12) else ""

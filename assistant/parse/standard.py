@@ -418,13 +418,13 @@ def _from_foreword(clauses: list[Clause], meta: DocMeta) -> None:
 # clause tree
 # ---------------------------------------------------------------------------------------------
 
-def _title_like(rest: str, max_len: int = 40) -> bool:
+def _title_like(rest: str, max_len: int = 40, strict: bool = True) -> bool:
     s = rest.strip()
     if not s or len(s) > max_len:
         return False
     if _SENTENCE_PUNCT.search(re.sub(r"(?<=\d)[:,](?=\d)", "", s)):  # "ISO 9001:2015" is no colon
         return False
-    if _NOT_TITLE_START.match(s):
+    if strict and _NOT_TITLE_START.match(s):
         return False
     return bool(re.search(r"[\u4e00-\u9fffA-Za-z]", s))
 
@@ -622,12 +622,21 @@ class _Parser:
             return i + consumed
         if self.in_table and re.search(r"\s", rest) and not self._term_zh(rest):
             return None  # "6 可选 资料性": a table row
-        if _NOT_TITLE_START.match(rest):
+        # a line standing alone between blank lines (a Markdown heading), or a short one
+        # after a finished sentence (a PDF/DOCX heading: a paragraph's first line is full
+        # unless it ends the paragraph with punctuation), is a heading even where its title
+        # starts like a cross-reference ("4.3 要求的标记")
+        alone = in_tree and (
+            (self.lines[i].blank_before
+             and (i + 1 >= len(self.lines) or self.lines[i + 1].blank_before))
+            or (bool(sep) and len(rest) <= 12 and not self._mid_sentence(i)
+                and (i == 0 or self.lines[i - 1].text.endswith(_SENTENCE_END))))
+        if _NOT_TITLE_START.match(rest) and not alone:
             return None
         if not sep and re.match(r"[条款章节项](?![款文目件例形码])", rest):
             return None  # "5.3条的规定", "第5章"-like references glued to the number
         title_rest = self._term_zh(rest) if self.in_terms else ""
-        if _title_like(title_rest or rest):
+        if _title_like(title_rest or rest, strict=not alone):
             if not sep and not re.match(r"[\u4e00-\u9fff]", rest):
                 return None
             if self._mid_sentence(i) and self._continues(i):
