@@ -17,10 +17,10 @@ pip_install --upgrade pip
 python -c "import torch" 2>/dev/null || pip_install torch==2.13.0
 if [ "${1:-}" = "test" ]; then
   pip_install -e ".[test]"
-  if ! { [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; }; then
+  if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/tesseract ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; }; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim
     else
       echo "note: Chromium / fonts-noto-cjk missing and not root: browser tests will skip" >&2
     fi
