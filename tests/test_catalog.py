@@ -137,3 +137,36 @@ def test_normalize_status(raw: str | None, kind: str | None, want: str) -> None:
 ])
 def test_to_iso_date(raw: str, want: str) -> None:
     assert to_iso_date(raw) == want
+
+
+def test_standards_catalogue_statuses_merge_at_parse(tmp_path: Path) -> None:
+    """A standards catalogue (number, title, status 现行/废止/被代替/即将实施, replaced_by,
+    published, effective) overrides what the document says, found by its number."""
+    from assistant.load.markdown import clean_markdown
+    from tests import fixtures_library as L
+
+    cat = Catalog.load(_write(tmp_path, "标准编号,标准名称,状态,被代替,发布日期,实施日期,代替标准\n"
+                                        "GB 90201-2024,电动自行车用锂离子蓄电池安全要求,被代替,GB 90201-2027,"
+                                        "2024/3/15,2025年1月1日,GB 90201-2018\n"
+                                        "DB50/T 90206—2022,,即将实施,,,2030-01-01,\n"))
+    std = L.standards()[0]
+    doc = parse(LoadedFile(path="x/any-name.md", format="md", pages=[clean_markdown(L.render_plain_md(std))]),
+                cat, today="2026-12-01")
+    m = doc.meta
+    assert (m.std_no, m.status, m.replaced_by) == ("GB 90201—2024", "被代替", "GB 90201-2027")
+    assert (m.issued, m.effective, m.replaces) == ("2024-03-15", "2025-01-01", ["GB 90201—2018"])
+    local = next(s for s in L.standards() if s.number.startswith("DB50/T 90206"))
+    doc = parse(LoadedFile(path="y.md", format="md", pages=[clean_markdown(L.render_plain_md(local))]), cat,
+                today="2026-12-01")
+    assert (doc.meta.status, doc.meta.effective, doc.meta.title) == (
+        "即将实施", "2030-01-01", local.title)
+
+
+def test_without_catalogue_status_comes_from_the_dates() -> None:
+    from assistant.load.markdown import clean_markdown
+    from tests import fixtures_library as L
+
+    for std in L.standards():
+        doc = parse(LoadedFile(path="a.md", format="md", pages=[clean_markdown(L.render_plain_md(std))]),
+                    today="2026-12-01")
+        assert doc.meta.status == ("即将实施" if std.effective > "2026-12-01" else "现行")
