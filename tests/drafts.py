@@ -314,9 +314,9 @@ _SUBJECTS = ["灯杆基础", "挂载设备", "供配电系统", "通信设备", 
 _ACTS = ["安装", "巡检", "维护", "检测", "更换", "验收"]
 
 
-def big_draft(pages: int = 50, seed: int = 7, chars_per_page: int = 730) -> Spec:
+def big_draft(pages: int = 50, seed: int = 7, chars_per_page: int = 620) -> Spec:
     """The lamp draft with technical chapters added until it is about ``pages`` pages long
-    (LibreOffice sets about 730 characters on a page of these DOCX files)."""
+    (LibreOffice sets about 620 characters on a page of these DOCX files)."""
     rnd = random.Random(seed)
     spec = lamp()
     spec.filename = f"DB50_T_1999-2025_{pages}p"

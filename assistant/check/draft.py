@@ -54,6 +54,14 @@ class Draft:
         return next((c for c in self.clauses if "." not in c.label and c.label.isdigit()
                      and compact(c.heading) == t), None)
 
+    def heading_in_text(self, label: str, title: str) -> bool:
+        """A line "<label> <title>" is in the loaded text (where the parser missed the clause,
+        e.g. a chapter 1 right after a PDF cover page)."""
+        if self.loaded is None:
+            return False
+        pat = re.compile(rf"^\s*{re.escape(label)}[\s\u3000]+{re.escape(title)}\s*$", re.M)
+        return any(pat.search(p) for p in self.loaded.pages)
+
     def paras_of(self, label: str) -> list[Para]:
         return [p for p in self.paras if p.clause == label]
 
@@ -117,6 +125,8 @@ def _cover(loaded: LoadedFile) -> list[str]:
 def split_clause(c: Clause) -> list[Para]:
     """The clause's paragraphs with their roles."""
     lines = [x.strip() for x in c.text.split("\n") if x.strip()]
+    if c.page_start:
+        lines = _rejoin(lines)
     out: list[Para] = []
     page = c.page_start
     in_example = False
@@ -145,6 +155,21 @@ def split_clause(c: Clause) -> list[Para]:
                 out.append(Para(c.label, rest, "body", page))
             continue
         out.append(Para(c.label, s, role, page))
+    return out
+
+
+# a PDF line ending in one of these runs on into the next ("应符合" / "GB/T 1—2020 的规定。"),
+# even where that line starts like a block of its own
+_RUNS_ON = re.compile(r"(?:见|按|按照|依据|根据|参照|参见|符合|满足|遵守|执行|采用|的|和|与|或|及|、|，)$")
+
+
+def _rejoin(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for s in lines:
+        if len(out) > 1 and _RUNS_ON.search(out[-1]) and " | " not in s:
+            out[-1] += s
+        else:
+            out.append(s)
     return out
 
 

@@ -45,6 +45,8 @@ def _elements(draft: Draft, rt: dict) -> list[Finding]:
                            rule_clause="8.3", element="前言", at="8.3"))
     for title, label, rule_clause in _ELEMENTS:
         c = draft.chapter(title)
+        if c is None and draft.heading_in_text(label, title):
+            continue  # the heading is there; the parser did not open the clause
         if c is None:
             first = draft.clause(label)
             where = f"{first.label} {first.heading}".strip() if first else ""
@@ -116,6 +118,9 @@ def _events(draft: Draft) -> list[tuple[str, str, int, str]]:
     """(label, clause it sits in, page, line) of every heading, in order: the parser's clauses
     and heading-shaped lines the parser left in the body (they broke the clause tree)."""
     out: list[tuple[str, str, int, str]] = []
+    first = next((c for c in draft.clauses if re.fullmatch(r"\d{1,2}", c.label)), None)
+    if first is not None and first.label == "2" and draft.heading_in_text("1", SCOPE):
+        out.append(("1", "1", first.page_start, f"1 {SCOPE}"))  # see heading_in_text
     for c in draft.clauses:
         if c.label.startswith("附录") or re.fullmatch(r"\d{1,2}(?:\.\d{1,3})*|[A-Z](?:\.\d{1,3})+", c.label):
             out.append((c.label, c.label, c.page_start, c.text.split("\n")[0]))
