@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fixtures_std import md_table
 from .library_texts import LIBRARY
 
 
@@ -194,10 +195,7 @@ def _md_body(std: Std) -> list[str]:
     out: list[str] = []
     for kind, value in blocks(std):
         if kind == "table":
-            rows = value  # type: ignore[assignment]
-            out.append("| " + " | ".join(rows[0]) + " |")
-            out.append("|" + "---|" * len(rows[0]))
-            out.extend("| " + " | ".join(r) + " |" for r in rows[1:])
+            out.extend(md_table(value))  # type: ignore[arg-type]
         elif kind in ("h1", "annex"):
             out.append(f"## {value}")
         elif kind == "h2":

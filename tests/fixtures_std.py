@@ -875,15 +875,18 @@ def make_standard_docx(directory: Path, which: str = "gbt", name: str | None = N
     return path
 
 
+def md_table(rows: list[list[str]]) -> list[str]:
+    """A Markdown pipe table, the first row as header."""
+    return ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0]),
+            *("| " + " | ".join(r) + " |" for r in rows[1:])]
+
+
 def make_standard_md(directory: Path, which: str = "gbt", name: str | None = None) -> Path:
     """The standard as Markdown (as converters write it)."""
     out: list[str] = []
     for kind, value in _logical_blocks(which):
         if kind == "table":
-            rows = value  # type: ignore[assignment]
-            out.append("| " + " | ".join(rows[0]) + " |")
-            out.append("|" + "---|" * len(rows[0]))
-            out.extend("| " + " | ".join(r) + " |" for r in rows[1:])
+            out.extend(md_table(value))  # type: ignore[arg-type]
             out.append("")
         elif kind.startswith("h") and kind[1:].isdigit():
             out.append("#" * (int(kind[1:]) + 1) + " " + str(value))
