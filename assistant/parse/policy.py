@@ -208,6 +208,43 @@ def _table(lines: list[Line]) -> tuple[dict[str, str], list[Line]]:
     return info, rest
 
 
+def _notice(front: list[Line]) -> tuple[Clause | None, str, str, list[Line]]:
+    """The 印发通知 ("关于印发…的通知" … date) before the plan: (clause, its title, its date,
+    the front lines without it)."""
+    i = next((k for k, x in enumerate(front) if _NOTICE_TITLE.search(x.text.strip())
+              and len(x.text.strip()) <= 120), None)
+    if i is None:
+        return None, "", "", front
+    end = next((k for k in range(i + 1, len(front)) if _DATE_LINE.match(front[k].text.strip())),
+               None)
+    if end is None:
+        return None, "", "", front
+    notice = front[i: end + 1]
+    title = notice[0].text.strip()
+    clause = Clause(label="印发通知", heading=title, text="\n".join(x.text.strip() for x in notice),
+                    path=[], page_start=notice[0].page, page_end=notice[-1].last_page)
+    return clause, title, to_iso_date(front[end].text), front[:i] + front[end + 1:]
+
+
+def _title(front: list[Line], lines: list[Line], info: dict[str, str], notice_title: str) -> str:
+    """The plan's own title: the short lines left before the preamble (popped from
+    ``front``), else the metadata table, the quoted title or the notice's."""
+    title_lines: list[str] = []
+    while front and len(front[0].text.strip()) <= 40 and not re.search(r"[。；，,：:]", front[0].text):
+        title_lines.append(front.pop(0).text.strip())
+    # "重庆两江新区质量强区建设实施方案" + "(2024—2027年)": one title over two lines
+    title = "".join(title_lines)
+    quoted = next((m.group(1) for x in lines[:20] if (m := _QUOTED_TITLE.search(x.text))), "")
+    if not title:
+        issued_of = _ISSUE_OF.search(notice_title)
+        return (info.get("标题") or info.get("名称") or quoted
+                or (issued_of.group(1) if issued_of else notice_title))
+    if not re.search(r"[（(]", title) and quoted.startswith(title):
+        # the title block lost its period line ("(2024—2027年)") on some pages: the notice's
+        return quoted
+    return title
+
+
 def parse_policy(loaded: LoadedFile) -> ParsedDocument:
     """Parse a policy text into metadata and section clauses."""
     lines = [x for x in paged_lines(loaded) if x.text.strip()]
@@ -224,36 +261,10 @@ def parse_policy(loaded: LoadedFile) -> ParsedDocument:
     if info:
         clauses.append(Clause(label="文件信息", heading="",
                               text="\n".join(f"{k}：{v}" for k, v in info.items() if v)))
-    notice_title, notice_date = "", ""
-    i = next((k for k, x in enumerate(front) if _NOTICE_TITLE.search(x.text.strip())
-              and len(x.text.strip()) <= 120), None)
-    if i is not None:
-        end = next((k for k in range(i + 1, len(front)) if _DATE_LINE.match(front[k].text.strip())),
-                   None)
-        if end is not None:
-            notice = front[i: end + 1]
-            notice_title = notice[0].text.strip()
-            notice_date = to_iso_date(front[end].text)
-            clauses.append(Clause(label="印发通知", heading=notice_title,
-                                  text="\n".join(x.text.strip() for x in notice), path=[],
-                                  page_start=notice[0].page, page_end=notice[-1].last_page))
-            front = front[:i] + front[end + 1:]
-    # the plan's own title: the short lines left before the preamble
-    title_lines: list[str] = []
-    while front and len(front[0].text.strip()) <= 40 and not re.search(r"[。；，,：:]", front[0].text):
-        title_lines.append(front.pop(0).text.strip())
-    # "重庆两江新区质量强区建设实施方案" + "(2024—2027年)": one title over two lines
-    title = "".join(title_lines)
-    if not title:
-        quoted = next((m.group(1) for x in lines[:20] if (m := _QUOTED_TITLE.search(x.text))), "")
-        issued_of = _ISSUE_OF.search(notice_title)
-        title = (info.get("标题") or info.get("名称") or quoted
-                 or (issued_of.group(1) if issued_of else notice_title))
-    elif not re.search(r"[（(]", title):
-        # the title block lost its period line ("(2024—2027年)") on some pages: use the notice's
-        quoted = next((m.group(1) for x in lines[:20] if (m := _QUOTED_TITLE.search(x.text))), "")
-        if quoted.startswith(title):
-            title = quoted
+    notice, notice_title, notice_date, front = _notice(front)
+    if notice is not None:
+        clauses.append(notice)
+    title = _title(front, lines, info, notice_title)
     sections = split_sections(front + body, preamble_label="前言")
     if not sections or (len(sections) == 1 and sections[0].label == "前言" and not body):
         sections = paragraph_groups(front + body)
