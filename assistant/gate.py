@@ -1,11 +1,16 @@
-"""The answer/refuse gate: did retrieval find anything relevant enough to answer?
+"""The answer/refuse gate: did retrieval find anything that answers the question?
 
 :func:`decide` is a pure function of (question, hits, settings) returning a
 :class:`Relevance`. It looks at hard rules first (no hits, an exactly named clause, a
 standard number nobody indexed), then at the evidence :class:`Signals` of the top hits
 (the question's content words found in them, the dense cosine, the two retrievers
-agreeing), weighted into one score against a calibrated threshold. A new kind of evidence
-is one more field of ``Signals`` and one more term of :func:`_score`.
+agreeing), weighted into one score against a calibrated threshold. That score says the
+hits are *on topic*; whether a sentence of theirs *answers* is the question's focus
+(:mod:`assistant.focus`): a question asking a percentage, a duration, a count, the
+materials of a procedure or a change between versions is answered only by a sentence that
+carries one, next to the question's words. Without such a sentence the score is scaled
+down to zero and the refusal names what is missing. A new kind of evidence is one more
+field of ``Signals`` and one more term of :func:`_score`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from .focus import Focus, SentenceEvidence, question_focus, sentence_evidence
 from .grounding import source_facts, std_numbers, std_supported
 from .records import Hit
 from .text import ASCII_TOKEN, CJK_RUN, bigrams, normalize
@@ -178,6 +184,12 @@ W_COVERAGE, W_DENSE, W_AGREE = 0.35, 0.55, 0.10
 # Without calibrated cosines (another embedder, keyword-only hits) the lexical evidence
 # stands alone, scaled so that the threshold needs ~0.45 coverage with agreement.
 W_LEX_COVERAGE, W_LEX_AGREE = 0.70, 0.20
+# A question with a focus (a quantity, a procedure's materials, a change between versions)
+# keeps its full score only when a window of a top sentence carrying that focus covers this
+# share of its words; below, the score falls linearly to 0 where no sentence carries it.
+# Calibrated on the calibration part of eval/datasets/unanswerable-indomain*.jsonl and the
+# project's answerable sets (eval/README.md, "In-domain refusals").
+FOCUS_FULL = 0.30
 
 
 def dense_band_for(embed_model: str) -> tuple[float, float] | None:
@@ -193,6 +205,9 @@ class Relevance:
     ok: bool
     reason: str = ""
     features: dict[str, float] = field(default_factory=dict)
+    # what the question asks that no retrieved sentence gives ("该比例", "该期限"); "" when
+    # the refusal (if any) is for lack of relevant clauses at all
+    missing: str = ""
 
     def refused(self, reason: str) -> Relevance:
         """This decision turned into a refusal (a backend found nothing to say)."""
@@ -208,6 +223,21 @@ class Signals:
     strong_agree: bool  # … within their first two
     terms: int  # content words in the question
     dense_sim: float | None  # the best dense cosine; None when no hit has one
+    focus: Focus = field(default_factory=Focus)  # what the question asks for
+    evidence: SentenceEvidence | None = None  # the best sentence windows for that focus
+
+    @property
+    def focus_asked(self) -> bool:
+        """Does the question ask for something a sentence must carry?"""
+        f = self.focus
+        return bool(f.quantity or f.comparison or f.asked_object)
+
+    def focus_factor(self) -> float:
+        """1 when the focus is carried (or none asked), down to 0 when no sentence carries it."""
+        ev = self.evidence
+        if ev is None or not self.focus_asked:
+            return 0.0 if ev is not None and ev.elided else 1.0
+        return min(1.0, ev.focus_cov / FOCUS_FULL)
 
     def features(self, dense: bool) -> dict[str, float]:
         """The signals as reported in ``Relevance.features`` (rounded)."""
@@ -215,6 +245,10 @@ class Signals:
                  "strong_agree": float(self.strong_agree), "terms": float(self.terms)}
         if dense and self.dense_sim is not None:
             feats["dense_sim"] = round(self.dense_sim, 4)
+        if self.evidence is not None:
+            feats["sentence_cov"] = self.evidence.sentence_cov
+            feats["focus_cov"] = self.evidence.focus_cov
+            feats["focus_factor"] = round(self.focus_factor(), 3)
         return feats
 
 
@@ -242,10 +276,35 @@ def assess_relevance(
     if ruled is not None:
         return ruled
     sig = signals(query, hits[:3])
-    score = _score(sig, dense_band)
+    topical = _score(sig, dense_band)
+    score = round(topical * sig.focus_factor(), 4)
     ok = score >= thr
-    reason = "" if ok else f"evidence {score:.2f} < {thr:.2f}"
-    return Relevance(score, ok, reason, sig.features(dense_band is not None))
+    missing = ""
+    if ok:
+        reason = ""
+    elif topical >= thr:  # on topic, but no sentence gives what is asked
+        missing = missing_label(sig.focus, sig.evidence)
+        reason = f"no sentence gives {missing} (focus {sig.focus_factor():.2f})"
+    else:
+        reason = f"evidence {score:.2f} < {thr:.2f}"
+    return Relevance(score, ok, reason, sig.features(dense_band is not None), missing)
+
+
+_QUANTITY_LABEL = {"percent": "该比例", "duration": "该期限", "count": "该数量", "amount": "该金额",
+                   "measure": "该数值", "number": "该数值"}
+
+
+def missing_label(focus: Focus, evidence: SentenceEvidence | None) -> str:
+    """What the sources do not give, in the words of a refusal ("该比例", "版本间的变化")."""
+    if evidence is not None and evidence.elided:
+        return "所问内容（原文略）"
+    if focus.quantity:
+        return _QUANTITY_LABEL.get(focus.quantity, "该数值")
+    if focus.asked_object:
+        return f"所问的{focus.asked_object}"
+    if focus.comparison:
+        return "版本间的变化"
+    return "所问内容"
 
 
 def _rules(query: str, hits: Sequence[Hit]) -> Relevance | None:
@@ -267,12 +326,15 @@ def signals(query: str, top: Sequence[Hit]) -> Signals:
     terms = query_terms(query)
     covs = [coverage(terms, hit_text(h)) for h in top]
     sims = [h.evidence.dense_sim for h in top if h.evidence.dense_sim is not None]
+    focus = question_focus(query)
     return Signals(
         coverage=max(covs) if covs else 0.0,
         agree=any(h.evidence.both_within(10) for h in top),  # both retrievers found it
         strong_agree=any(h.evidence.both_within(2) for h in top),  # both rank it first or second
         terms=len(terms),
         dense_sim=max(sims) if sims else None,
+        focus=focus,
+        evidence=sentence_evidence(focus, top, terms, coverage),
     )
 
 

@@ -1,0 +1,357 @@
+"""What a question asks for, and whether a retrieved sentence carries it.
+
+A clause that shares a question's topic words does not answer it: "家庭医生签约服务覆盖率
+达到百分之多少？" is not answered by "扩大家庭医生签约服务覆盖范围", which names the topic but
+holds no percentage. :func:`question_focus` reads the *focus* of a question — the quantity
+asked (a percentage, a duration, a count with its measure word, an amount, a measure with
+its unit), a list, a comparison between versions, a procedure — and :func:`sentence_evidence`
+finds, in the sentences of the top hits, the best window that carries the focus together
+with the question's own words. The gate (:mod:`assistant.gate`) weighs what it finds.
+
+Pure Python, deterministic, no model: a few hundred regex matches a question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .records import Hit
+from .text import PUNCT_END, normalize, split_sentences, strip_label
+
+# ---------------------------------------------------------------------------------------
+# the question's focus
+# ---------------------------------------------------------------------------------------
+
+# measure words a quantity question names after 多少/几, grouped by the kind of quantity;
+# each unit is matched after a number in the sources together with its synonyms
+_UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "小时": ("小时", "h"), "分钟": ("分钟", "min"), "秒": ("秒", "s"),
+    "天": ("天", "日", "d"), "日": ("日", "天", "d"), "工作日": ("工作日",),
+    "个月": ("个月", "月"), "月": ("月", "个月"), "年": ("年",), "周": ("周",), "季度": ("季度",),
+    "米": ("米", "m"), "毫米": ("毫米", "mm"), "厘米": ("厘米", "cm"), "公里": ("公里", "千米", "km"),
+    "勒克斯": ("勒克斯", "lx"), "伏": ("伏", "v"), "安": ("安", "a"), "瓦": ("瓦", "w"),
+    "千克": ("千克", "kg"), "克": ("克", "g"), "吨": ("吨", "t"), "度": ("度", "°", "℃"),
+    "元": ("元",), "万元": ("万元", "万"), "亿元": ("亿元", "亿"), "学时": ("学时",),
+}
+_DURATION_UNITS = ("小时", "分钟", "秒", "天", "日", "工作日", "个月", "月", "年", "周", "季度")
+_AMOUNT_UNITS = ("元", "万元", "亿元")
+_COUNTERS = "家个项次批次名人层级条种类倍台套批基所座份户件款章节"
+_ASK = r"(?:多少|(?<!哪)几)"
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNIT_SYNONYMS), key=len, reverse=True))
+_ASK_UNIT = re.compile(rf"{_ASK}\s*(?:个)?({_UNIT_ALT})")
+_ASK_COUNTER = re.compile(rf"{_ASK}\s*(批次|[{_COUNTERS}])")
+_ASK_PERCENT = re.compile(
+    r"百分之多少|多少\s*%|百分比|百分点|比例|占比|比重|权重"
+    r"|率[^，。？?]{0,8}(?:多少|几|什么(?:指标|目标|要求)|指标|目标)"
+)
+_ASK_PERCENT_STRICT = re.compile(r"百分之多少|百分点|多少\s*%")
+_ASK_DURATION = re.compile(r"多久|多长时间|多长|期限|时限|周期|有效期|保存期|多少时间")
+_ASK_AMOUNT = re.compile(r"金额|罚款|资金|奖励|费用|多少钱")
+_ASK_ANY = re.compile(r"多少|(?<!哪)几(?!乎)|多大|多高|多重|多远|多快|什么(?:指标|数值|限值)|限值|上限|下限")
+_ASK_LIST = re.compile(r"哪些|哪几|包括什么|包含什么|有什么(?:内容|材料|条件)|什么材料|什么条件|列出")
+_ASK_COMPARE = re.compile(
+    r"相比|(?<!较)比较(?!多|少|大|小|高|低)|对比|区别|不同(?!意)|变化|修订后|修改了|改了|删除|新增|增加了|"
+    r"调整了|上一[版轮届]|旧版|原版|\d{4}\s*年版|比《[^》]+》"
+)
+_ASK_PROCEDURE = re.compile(r"如何|怎样|怎么|程序|流程|步骤|手续|需要提交|申请材料|办理")
+# what a procedure question asks for, and the words a sentence that gives it uses
+_OBJECTS: dict[str, tuple[str, ...]] = {
+    "材料": ("材料", "资料", "提交", "申请书", "证明"),
+    "资料": ("资料", "材料", "提交", "申请书", "证明"),
+    "条件": ("条件", "具备", "符合下列", "应当有", "应有"),
+    "资格": ("资格", "条件", "具备", "持证"),
+    "程序": ("程序", "流程", "步骤", "申请", "受理", "审查", "审核", "批准", "报告", "处理"),
+    "流程": ("流程", "程序", "步骤", "申请", "受理", "审查", "审核", "批准"),
+    "步骤": ("步骤", "程序", "流程", "先", "然后"),
+    "手续": ("手续", "程序", "申请", "办理", "登记"),
+}
+_ASK_OBJECT = re.compile(rf"(?:哪些|什么|何种|哪种)[^，。？?]{{0,8}}?({'|'.join(_OBJECTS)})|({'|'.join(_OBJECTS)})[^，。？?]{{0,8}}(?:是什么|有哪些|怎么|如何)")
+_YES_NO = re.compile(r"是否|能否|能不能|可否|可不可以|可以不|是不是|有没有|(?:吗|(?<!什)么)[？?]?\s*$")
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a question asks for (empty when it asks for nothing specific)."""
+
+    quantity: str = ""  # "percent" | "duration" | "count" | "amount" | "measure" | "number" | ""
+    units: tuple[str, ...] = ()  # the measure words a matching number must carry
+    wants_list: bool = False
+    comparison: bool = False
+    procedure: bool = False
+    yes_no: bool = False
+    asked_object: str = ""  # "材料", "条件", "程序" …: what a procedure question asks for
+    numbers: frozenset[str] = frozenset()  # the numbers the question itself writes ("2027")
+    question: str = ""  # the question, normalised
+
+
+def question_focus(question: str) -> Focus:
+    """The focus of ``question``: which quantity, list, comparison or procedure it asks."""
+    q = normalize(question)
+    quantity, units = _quantity(q)
+    return Focus(
+        quantity=quantity,
+        units=units,
+        wants_list=bool(_ASK_LIST.search(q)),
+        comparison=bool(_ASK_COMPARE.search(q)),
+        procedure=bool(_ASK_PROCEDURE.search(q)),
+        yes_no=bool(_YES_NO.search(q)),
+        asked_object=_asked_object(q),
+        numbers=frozenset(_NUM.findall(q)),
+        question=q,
+    )
+
+
+def _asked_object(q: str) -> str:
+    m = _ASK_OBJECT.search(q)
+    return (m.group(1) or m.group(2)) if m else ""
+
+
+def _quantity(q: str) -> tuple[str, tuple[str, ...]]:
+    """The kind of quantity asked and the units a matching number carries."""
+    if _ASK_PERCENT_STRICT.search(q):  # "多少个百分点" asks a percentage, not a count
+        return "percent", ("%",)
+    m = _ASK_UNIT.search(q)
+    if m:
+        unit = m.group(1)
+        kind = ("duration" if unit in _DURATION_UNITS else "amount" if unit in _AMOUNT_UNITS
+                else "measure")
+        return kind, _UNIT_SYNONYMS[unit]
+    m = _ASK_COUNTER.search(q)
+    if m:
+        return "count", (m.group(1),)
+    if _ASK_PERCENT.search(q):
+        return "percent", ("%",)
+    if _ASK_DURATION.search(q):
+        return "duration", tuple(u for d in _DURATION_UNITS for u in _UNIT_SYNONYMS[d])
+    if _ASK_AMOUNT.search(q) and _ASK_ANY.search(q):
+        return "amount", tuple(u for a in _AMOUNT_UNITS for u in _UNIT_SYNONYMS[a])
+    if _ASK_ANY.search(q):
+        return "number", ()
+    return "", ()
+
+
+# ---------------------------------------------------------------------------------------
+# quantities written in a sentence
+# ---------------------------------------------------------------------------------------
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
+_NUM = re.compile(rf"\d+(?:\.\d+)?|[{_CN_DIGITS}]+")
+_PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[\d零〇一二两三四五六七八九十百]+")
+_EVERY = re.compile(r"每\s*(?:个)?(?:日|天|周|月|季度|年|半年)")  # "每周1次": a period
+
+
+def carries(focus: Focus, text: str) -> bool:
+    """Does ``text`` (normalised) write a quantity of the kind ``focus`` asks for?
+
+    Numbers the question itself writes ("到2027年") do not count: they are its words, not
+    the answer.
+    """
+    if not focus.quantity:
+        return True
+    if focus.quantity == "percent":
+        return any(m.group(0).rstrip("% ") not in focus.numbers for m in _PERCENT.finditer(text))
+    if focus.quantity == "duration" and _EVERY.search(text):
+        return True
+    for m in _NUM.finditer(text):
+        num = m.group(0)
+        if num in focus.numbers:
+            continue
+        after = text[m.end():].lstrip()
+        after = after[1:] if after.startswith("个") and focus.units != ("个",) else after
+        if focus.units:
+            if after.startswith(focus.units):
+                return True
+        elif num[0].isdigit() or len(num) > 1 or num not in "一两":  # "统一", "一般": words
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------
+# the evidence in the top hits
+# ---------------------------------------------------------------------------------------
+
+_CHANGE = re.compile(r"相比|变化|代替|增加了|删除了|更改了|修改了|调整了|新增了?|取消了|提高了|降低了")
+# an announced but omitted text ("主要技术变化如下（略）") says nothing
+_ELIDED = re.compile(r"[（(]\s*略\s*[)）]|^\s*略\s*[。.]?\s*$|……\s*$")
+_PARTS = re.compile(r"(?<=[，,；;])")
+# front matter and notes: where a number is about the document, not the subject
+_FRONT_CLAUSES = {"前言", "封面", "目次", "引言", "发布", "通知", "附件", "参考文献", "metadata", "元数据"}
+
+Coverage = Callable[[dict[str, float], str], float]
+
+
+@dataclass(frozen=True)
+class SentenceEvidence:
+    """The best windows of the top hits' sentences for a question."""
+
+    sentence_cov: float  # best share of the question's words in one window (with its heading)
+    focus_cov: float  # best such share among windows that also carry the asked quantity/change/object
+    front_only: bool  # the best focus window lies in front matter or a note
+    elided: bool  # the best window is an omitted text ("（略）")
+    sentence: str = ""  # the window behind focus_cov (for reports and tests)
+
+
+def windows(sentence: str, limit: int = 3) -> list[str]:
+    """The sentence and its runs of up to ``limit`` comma-separated parts."""
+    parts = [p for p in _PARTS.split(sentence) if p.strip()]
+    if len(parts) <= 1:
+        return [sentence]
+    out = [sentence] if len(sentence) <= 120 else []
+    for a in range(len(parts)):
+        for b in range(a + 1, min(len(parts), a + limit) + 1):
+            out.append("".join(parts[a:b]))
+    return out
+
+
+def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float],
+                      coverage: Coverage) -> SentenceEvidence:
+    """The best windows in ``hits`` for a question with ``focus`` and content ``terms``.
+
+    Each hit's sentences are matched against the terms its document's title does not
+    hold: words that pick the document ("两江新区") do not pick the sentence within it.
+    ``coverage(terms, text)`` is the weighted share of ``terms`` in ``text``.
+    """
+    best = _Best()
+    for h in hits:
+        title = normalize(f"{h.chunk.std_no} {h.chunk.title}")
+        local = {t: w for t, w in terms.items() if t not in title} or terms
+        own = h.chunk.heading.split(">")[-1].strip()
+        front = _is_front(h)
+        for s, context in _sentences(h):
+            elided = bool(_ELIDED.search(s))
+            for w in windows(s):
+                text = f"{own} {context} {w}"
+                c = coverage(local, text)
+                best.any(c, w, elided)
+                if elided or not _has_focus(focus, normalize(w), s, local):
+                    continue
+                # a number in front matter or a note is about the document, not the subject
+                aside = bool(focus.quantity) and (front or _is_note(s))
+                best.focus(c * (0.5 if aside else 1.0), w, aside)
+    return best.evidence()
+
+
+@dataclass
+class _Best:
+    """Running maxima of :func:`sentence_evidence`."""
+
+    cov: float = 0.0
+    cov_window: str = ""
+    cov_elided: bool = False
+    fcov: float = 0.0
+    window: str = ""
+    aside: bool = False
+
+    def any(self, c: float, w: str, elided: bool) -> None:
+        if c > self.cov:
+            self.cov, self.cov_window, self.cov_elided = c, w, elided
+
+    def focus(self, c: float, w: str, aside: bool) -> None:
+        if c > self.fcov:
+            self.fcov, self.window, self.aside = c, w, aside
+
+    def evidence(self) -> SentenceEvidence:
+        if self.fcov == 0.0 and self.cov_elided:
+            return SentenceEvidence(round(self.cov, 4), 0.0, False, True, self.cov_window)
+        return SentenceEvidence(round(self.cov, 4), round(self.fcov, 4), self.aside, False,
+                                self.window)
+
+
+_CAPTION = re.compile(r"^表\s*[A-Z]?\d")
+
+
+def _sentences(h: Hit) -> list[tuple[str, str]]:
+    """The sentences of a hit, each with its context: a table row with its caption and
+    header ("表1 巡检周期 设施类别|日常巡检…"), anything else with nothing."""
+    out: list[tuple[str, str]] = []
+    caption = header = ""
+    for s in split_sentences(strip_label(h.chunk.text, h.chunk.clause)):
+        if _CAPTION.match(s):
+            caption, header = s, ""
+        elif "|" in s and caption:
+            if not header:
+                header = s
+            out.append((s, f"{caption} {header}"))
+            continue
+        else:
+            caption = header = ""
+        out.append((s, ""))
+    return out
+
+
+# properties a quantity is stated for: "食品抽检合格率大于98.2%" gives 合格率 for 食品 only
+_PROPERTY = re.compile(r"率|温度|浓度|期限|周期|时限|限值|高度|宽度|距离|面积|金额")
+# what may stand between the property and the asking: the property itself is asked
+_ASKED_AFTER = re.compile(
+    r"^(?:提出的|规定的|定的|设定的|的)?(?:目标|指标|要求|标准)?(?:是|为|应|要|需|须)?(?:达到|不低于|不高于|不超过|不小于|不大于|控制在|保持)?"
+    r"(?:多少|几|什么|怎样|如何|多高|多大|多长|多久|分别)"
+)
+_HEAD_CUT = re.compile(r"[对为给在将把的、和及与,，下中时后里内上]")
+
+
+def sibling_subject(question: str, window: str, terms: dict[str, float]) -> bool:
+    """Does ``window`` state the asked property for another subject than the question's?
+
+    "医疗器械抽检合格率是多少" against "食品抽检合格率大于98.2%": the run "抽检合格率" both
+    share is preceded in the question by a content word ("医疗器械") of which the window's
+    comma part holding the run has under half the character pairs. Texts normalised;
+    ``terms`` are the question's content words (the document's title words left out).
+    """
+    for m in _PROPERTY.finditer(question):
+        end = m.end()
+        if not _ASKED_AFTER.match(question[end:]) or question[m.start() : end] not in window:
+            continue
+        k = end - m.start()
+        while k < end and question[end - k - 1 : end] in window:
+            k += 1
+        run = question[end - k : end]
+        part = next((p for p in _PARTS.split(window) if run in p), window)
+        head = _HEAD_CUT.split(question[max(0, end - k - 8) : end - k])[-1]
+        mods = [t for t, w in terms.items() if w >= 1.0 and len(t) >= 2 and t in head]
+        if any(_pairs_share(t, part) < 0.5 for t in mods):
+            return True
+    return _other_counted(question, window, terms)
+
+
+_COUNTED = re.compile(rf"{_ASK}\s*(?:批次|[{_COUNTERS}])([^，,。？?；;]{{2,12}})")
+
+
+def _other_counted(question: str, window: str, terms: dict[str, float]) -> bool:
+    """"多少个国家技术标准创新基地" against "集成服务基地1个": the window counts something
+    else — under half the weight of the counted noun's words (two words' weight at least)
+    is in it."""
+    m = _COUNTED.search(question)
+    if m is None:
+        return False
+    noun = {t: w for t, w in terms.items() if w >= 1.0 and len(t) >= 2 and t in m.group(1)}
+    total = sum(noun.values())
+    found = sum(w for t, w in noun.items() if _pairs_share(t, window) >= 0.5)
+    return total >= 2.0 and found < 0.5 * total
+
+
+def _pairs_share(word: str, text: str) -> float:
+    pairs = [word[i : i + 2] for i in range(len(word) - 1)]
+    return sum(p in text for p in pairs) / len(pairs)
+
+
+def _has_focus(focus: Focus, window: str, sentence: str, terms: dict[str, float]) -> bool:
+    """Does a window carry what the question asks: its quantity (for the asked subject),
+    the materials or conditions of a procedure, a change between versions?"""
+    if focus.quantity and not carries(focus, window):
+        return False
+    if focus.quantity and sibling_subject(focus.question, window, terms):
+        return False
+    if focus.asked_object and not any(w in window for w in _OBJECTS[focus.asked_object]):
+        return False
+    return not (focus.comparison and not _CHANGE.search(sentence))
+
+
+def _is_front(h: Hit) -> bool:
+    c = h.chunk.clause.strip()
+    return c in _FRONT_CLAUSES or PUNCT_END.sub("", c) in _FRONT_CLAUSES
+
+
+def _is_note(s: str) -> bool:
+    return s.lstrip().startswith(("注：", "注:", "注1", "注 ", "备注"))
