@@ -78,6 +78,27 @@ def merge_pairs(pairs: Sequence[TrainingPair]) -> list[TrainingPair]:
     return list(by_q.values())
 
 
+def align_gold(gold: Sequence[Pair], docs: Sequence[str]) -> list[Pair]:
+    """Gold clauses with each document named as the index names it: a path the index
+    does not hold is matched by its file name when exactly one indexed document has it
+    (an index ingested from another root, e.g. a folder of links)."""
+    held = set(docs)
+    by_name: dict[str, list[str]] = {}
+    for d in held:
+        by_name.setdefault(d.rsplit("/", 1)[-1], []).append(d)
+    out = []
+    for doc, clause in gold:
+        alt = by_name.get(doc.rsplit("/", 1)[-1], [])
+        out.append((alt[0], clause) if doc not in held and len(alt) == 1 else (doc, clause))
+    return out
+
+
+def align_pairs(pairs: Sequence[TrainingPair], docs: Sequence[str]) -> list[TrainingPair]:
+    """The pairs with gold and negatives aligned to the index's documents (align_gold)."""
+    return [TrainingPair(p.qid, p.question, align_gold(p.gold, docs),
+                         align_gold(p.negatives, docs), p.source, p.weight) for p in pairs]
+
+
 def pairs_hash(pairs: Sequence[TrainingPair]) -> str:
     """A short content hash of training pairs (recorded in the artefact)."""
     h = hashlib.sha256()
@@ -209,6 +230,7 @@ class FitConfig:
     seed: int = 0
     mem_tau: float = 0.05  # memory: attention temperature
     mem_alpha: float = 0.5  # memory: weight of the recalled targets
+    mem_null: float = 0.85  # memory: cosine below which a remembered question hardly counts
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -221,7 +243,8 @@ def memory_part(queries: np.ndarray, examples: Sequence[Example], matrix: np.nda
     vals = np.stack([matrix[ex.pos].mean(axis=0) for ex in examples])
     vals /= np.maximum(np.linalg.norm(vals, axis=1, keepdims=True), 1e-12)
     return {"K": queries.astype(np.float32), "V": vals.astype(np.float32),
-            "tau": np.float32(cfg.mem_tau), "alpha": np.float32(cfg.mem_alpha)}
+            "tau": np.float32(cfg.mem_tau), "alpha": np.float32(cfg.mem_alpha),
+            "null": np.float32(cfg.mem_null)}
 
 
 def _residual_module(method: str, dim: int, cfg: FitConfig) -> Any:

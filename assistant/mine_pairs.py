@@ -49,7 +49,8 @@ def _term(chunk: Chunk) -> str:
 
 
 def _without(sentence: str, match: re.Match[str]) -> str:
-    return (sentence[:match.start()] + sentence[match.end():]).strip(" ，,：:")
+    rest = sentence[:match.start()] + sentence[match.end():]
+    return _LABEL.sub("", rest.strip()).strip(" ，,：:")
 
 
 def pairs_of_document(chunks: list[Chunk]) -> Iterator[tuple[str, str, str, str]]:

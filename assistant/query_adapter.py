@@ -52,12 +52,15 @@ def _mlp(q: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
 
 def _memory(q: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
     """Attention over remembered questions: the targets of the questions most like q,
-    weighted by a softmax of the cosine (keys) over temperature ``tau``."""
-    logits = (q @ w["K"].T) / float(w["tau"])
-    logits -= logits.max(axis=-1, keepdims=True)
-    att = np.exp(logits)
-    att /= att.sum(axis=-1, keepdims=True)
-    return float(w["alpha"]) * (att @ w["V"])
+    weighted by a softmax of the cosine (keys) over temperature ``tau``, with a sink at
+    cosine ``null``: a query like none of them is left (nearly) as it is."""
+    tau = float(w["tau"])
+    logits = (q @ w["K"].T) / tau
+    sink = np.full(logits.shape[:-1] + (1,), float(w["null"]) / tau, dtype=np.float32)
+    top = np.maximum(logits.max(axis=-1, keepdims=True), sink)
+    att = np.exp(logits - top)
+    return float(w["alpha"]) * (att @ w["V"]) / (att.sum(axis=-1, keepdims=True)
+                                                 + np.exp(sink - top))
 
 
 # method → (residual function, the arrays it needs)
@@ -66,7 +69,7 @@ METHODS: dict[str, tuple[Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarra
     "linear": (_linear, ("W", "b")),
     "lowrank": (_lowrank, ("A", "B", "b")),
     "mlp": (_mlp, ("W1", "b1", "W2", "b2")),
-    "memory": (_memory, ("K", "V", "tau", "alpha")),
+    "memory": (_memory, ("K", "V", "tau", "alpha", "null")),
 }
 
 

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .adapter_training import FitConfig, TrainingPair, pairs_hash, read_pairs
+from .adapter_training import FitConfig, TrainingPair, align_pairs, pairs_hash, read_pairs
 from .config import load_settings
 from .evaluation.splits import SALT, VALIDATION_PERCENT, is_validation
 
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     base = get_embedder(settings)
     warm(base)
     index = Index.open(settings, embedder_id=base.id)
+    docs = list(index.documents())
+    train, valid, mined = (align_pairs(x, docs) for x in (train, valid, mined))
     t0 = time.perf_counter()
     with make_progress("/s") as bar:
         trained = train_adapter(train + mined, index, settings, base, cfg, None, bar)

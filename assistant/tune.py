@@ -23,6 +23,7 @@ from .adapter_training import (
     FitConfig,
     IndexVectors,
     TrainingPair,
+    align_pairs,
     fit,
     make_examples,
     memory_part,
@@ -211,12 +212,13 @@ def tune(files: Sequence[Path], settings: Settings, out: Path, cfg: FitConfig,
     from .progress import make_progress
 
     pairs = merge_pairs([p for f in files for p in read_pairs(Path(f))])
+    base = get_embedder(settings.with_overrides(query_adapter="none"))
+    index = Index.open(settings, embedder_id=base.id)
+    pairs = align_pairs(pairs, list(index.documents()))
     train, held = split_pairs(pairs, heldout_percent)
     if len(held) < 3 or len(train) < 3:
         raise AdapterError(f"{len(pairs)} pairs with gold: too few to hold out a validation "
                            "share and train on the rest (give at least ~20)")
-    base = get_embedder(settings.with_overrides(query_adapter="none"))
-    index = Index.open(settings, embedder_id=base.id)
     current = resolve_adapter(settings.query_adapter, base.id, base.dim)
     warm(base)
     t0 = time.perf_counter()

@@ -90,7 +90,7 @@ def test_save_load_roundtrip_each_method(tmp_path, method):
         "mlp": {"W1": rng.normal(0, .1, (DIM, 32)), "b1": np.zeros(32),
                 "W2": rng.normal(0, .1, (32, DIM)), "b2": np.zeros(DIM)},
         "memory": {"K": rng.normal(0, .1, (5, DIM)), "V": rng.normal(0, .1, (5, DIM)),
-                   "tau": np.float32(0.05), "alpha": np.float32(0.5)},
+                   "tau": np.float32(0.05), "alpha": np.float32(0.5), "null": np.float32(-1)},
     }[method]
     a = QueryAdapter(FAKE_ID, DIM, [(method, {k: np.asarray(v, np.float32)
                                               for k, v in arrays.items()})], {"seed": 3})
@@ -103,6 +103,18 @@ def test_save_load_roundtrip_each_method(tmp_path, method):
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(out, a.apply(q), atol=2e-3)  # float16 storage
     assert not np.allclose(out, q, atol=1e-3)  # it does change the query
+
+
+def test_memory_leaves_unfamiliar_queries_alone():
+    fake = FakeEmbedder(DIM)
+    keys = fake.embed_queries(["企业标准自我声明公开", "计量器具检定周期"])
+    vals = fake.embed_passages(["第十条 国家标准", "第九条 检定"])
+    w = {"K": keys, "V": vals, "tau": np.float32(0.05), "alpha": np.float32(1.0),
+         "null": np.float32(0.8)}
+    a = QueryAdapter(FAKE_ID, DIM, [("memory", w)])
+    near, far = fake.embed_queries(["企业标准自我声明公开", "两江新区营商环境"])
+    assert float(a.apply(far) @ far) > 0.999  # like no remembered question: unchanged
+    assert float(a.apply(near) @ vals[0]) > float(near @ vals[0]) + 0.2  # pulled to its target
 
 
 def test_broken_file_is_one_clear_error(tmp_path):
@@ -227,7 +239,7 @@ def test_tune_writes_a_better_adapter_and_refuses_a_worse(small_index, tmp_path)
     wrong = [TrainingPair(p.qid, p.question, [(iv.docs[(r + 7) % len(iv.ids)],
                                                iv.clauses[(r + 7) % len(iv.ids)])])
              for p, r in zip(easy, rows, strict=True)]
-    cfg = FitConfig(method="memory", mem_alpha=50.0, mem_tau=0.01)
+    cfg = FitConfig(method="memory", mem_alpha=50.0, mem_tau=0.01, mem_null=-1.0)
     out = tmp_path / "bad.npz"
     s = small_index.with_overrides(top_k=10)
     r = tune([_pairs_file(tmp_path / "wrong.jsonl", wrong)], s, out, cfg,
@@ -257,3 +269,31 @@ def test_feedback_rows_are_pairs_tune_reads(settings, tmp_path):
     assert other.gold == [] and other.negatives == [("law.md", "第十条")]
     with pytest.raises(Exception, match="up' or 'down"):
         record_feedback(settings, "q", "d", "c", "maybe")
+
+
+# ---------------------------------------------------------------- mined pairs
+def test_mine_pairs_terms_headings_see_and_cite():
+    from assistant.mine_pairs import mine
+    from assistant.records import Chunk
+
+    std = "std.md"
+    chunks = [
+        Chunk(f"{std}#3.1#0", std, "3.1", "3.1\n标准 standard\n通过标准化活动制定的文件。",
+              heading="3 术语和定义 > 3.1 标准", kind="standard"),
+        Chunk(f"{std}#5.2#0", std, "5.2", "样品应在规定温度下保存。",
+              heading="5 要求 > 5.2 样品保存", kind="standard"),
+        Chunk(f"{std}#6.1#0", std, "6.1", "试验前应检查样品状态（见5.2）。其他内容。",
+              heading="6 试验方法 > 6.1", kind="standard"),
+        Chunk("law.md#第三条#0", "law.md", "第三条", "第三条 国家标准分为强制性标准和推荐性标准。",
+              heading="第三条", kind="law"),
+        Chunk("law.md#第九条#0", "law.md", "第九条",
+              "第九条 违反本法第三条规定的，由主管部门责令改正。", heading="第九条", kind="law"),
+    ]
+    rows = mine(chunks)
+    got = {(r["source"], r["question"], r["gold"][0]["doc"], r["gold"][0]["clause"])
+           for r in rows}
+    assert ("term", "标准", std, "3.1") in got
+    assert ("heading", "样品保存", std, "5.2") in got
+    assert ("see", "试验前应检查样品状态", std, "5.2") in got
+    assert ("cite", "违反规定的，由主管部门责令改正", "law.md", "第三条") in got
+    assert not any(r["gold"][0]["clause"] == "6.1" for r in rows)  # a bare label is no title

@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from assistant.adapter_training import align_gold
     from assistant.config import load_settings
     from assistant.embed import get_embedder, warm
     from assistant.evaluation.datasets import load_questions
@@ -47,6 +48,9 @@ def main() -> None:
         raise SystemExit(f"no adapter '{args.adapter}' for embedder {base.id}")
     idx = Index.open(s, embedder_id=base.id)
     qs = select(load_questions(args.questions), args.split)[: args.limit]
+    docs = list(idx.documents())
+    for q in qs:  # an index ingested from another root names documents by file name
+        q.gold = align_gold(q.gold, docs)
     plain = Retriever(idx, s, embedder=base)
     tuned = Retriever(idx, s, embedder=AdaptedEmbedder(base, adapter))
     systems = {"hybrid+adapter": RetrieverSystem(tuned, "hybrid"),
