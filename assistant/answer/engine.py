@@ -2,7 +2,11 @@
 ``settings.answer_mode`` write, then check the numbers and attach the citations.
 
 Every backend goes through the same gate (:mod:`assistant.gate`: refuse when retrieval
-found nothing relevant) and the same grounding checks (:mod:`assistant.grounding`).
+found nothing relevant, or nothing that gives what the question asks), before any backend
+— a language model included — is called, and the same grounding checks
+(:mod:`assistant.grounding`). A generated answer that fails them badly (mostly flagged,
+only the sources' labels, or without the asked quantity the sources state) is replaced by
+the extractive answer with a one-line note (:mod:`assistant.answer.fallback`).
 """
 
 from __future__ import annotations
@@ -12,15 +16,20 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..cite import build_citation
+from ..cite import build_citation, doc_name
 from ..config import Settings
 from ..gate import Relevance, decide
 from ..grounding import check_numbers
 from ..records import Answer, Citation, Hit
+from .fallback import NOTE, weak_answer
 from .followup import resolve_followup
 from .registry import Draft, History, create_backend
 
 REFUSAL = "已索引的文件中没有找到能回答这个问题的内容，无法给出有依据的答复。"
+# on topic, but no clause gives what is asked: say what is missing and where we looked
+PARTIAL = "本库中的{doc}未规定{missing}，无法给出有依据的答复。"
+NEAREST = "\n以下条款与问题最接近，仅供参考："
+NEAREST_NOT_ANSWERING = "\n最接近的条款如下，但它们不回答该问题，仅供参考："
 
 
 class SearchBackend(Protocol):
@@ -83,7 +92,7 @@ class Answerer:
         if draft is None or not rel.ok:
             yield from self._refuse(turn, rel)
         else:
-            yield from self._finish(turn, draft)
+            yield from self._finish(turn, self._checked(turn, draft))
 
     def _retrieve(self, question: str, history: History | None, filters: Any) -> _Turn:
         """Resolve a follow-up against the history and retrieve for it."""
@@ -104,6 +113,26 @@ class Answerer:
         if draft is None:
             raise TypeError(f"answer backend {self.mode!r} yielded no Draft")
         return draft
+
+    def _checked(self, turn: _Turn, draft: Draft) -> Draft:
+        """The backend's draft, or the extractive one when a generated answer is too weak
+        to return (the note says why; the flag records it)."""
+        if not draft.flag_uncited:  # quoted text (the extractive backend): nothing to redo
+            return draft
+        g = check_numbers(draft.text, draft.cited, flag_uncited=True)
+        reason = weak_answer(turn.resolved, draft, turn.hits, g)
+        if not reason:
+            return draft
+        quoted: Draft | None = None
+        for item in create_backend(self.settings.with_overrides(answer_mode="extractive")).generate(
+                turn.resolved, turn.hits, None, False):
+            if isinstance(item, Draft):
+                quoted = item
+        if quoted is None or quoted.unanswerable:
+            return draft
+        quoted.text = NOTE.format(reason=reason) + "\n" + quoted.text
+        quoted.flags = [*draft.flags, f"model answer replaced by the extractive one: {reason}"]
+        return quoted
 
     def _refuse(self, turn: _Turn, rel: Relevance) -> Iterator[str | Answer]:
         text, cits, flags = refusal(turn.hits, rel)
@@ -146,8 +175,16 @@ def refusal(hits: Sequence[Hit], rel: Relevance) -> tuple[str, list[Citation], l
         if len(suggestions) == 3:
             break
     text = REFUSAL
+    if rel.missing and suggestions:
+        top = hits[0].chunk
+        text = PARTIAL.format(doc=_doc_ref(top.std_no, top.title, top.doc), missing=rel.missing)
     if suggestions:
-        text += "\n以下条款与问题最接近，仅供参考：\n" + "\n".join(
+        text += (NEAREST_NOT_ANSWERING if rel.missing else NEAREST) + "\n" + "\n".join(
             f"{c.n}. {c.label()}" + (f"（{c.heading}）" if c.heading else "") for c in suggestions
         )
     return text, suggestions, [f"refused: {rel.reason}"]
+
+
+def _doc_ref(std_no: str, title: str, doc: str) -> str:
+    """"GB/T 90001.1—2023" / "《重庆两江新区质量强区建设实施方案》" for a refusal's sentence."""
+    return std_no or f"《{doc_name('', title, doc)}》"

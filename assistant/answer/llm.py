@@ -21,8 +21,11 @@ from .registry import AnswerBackend, Draft, History, register_backend
 # One retry covers a dropped connection or a 502 from a proxy; more only delays the error.
 LLM_RETRIES = 1
 
+# where a refusal that still cites the nearest sources says so: its opening characters
+DECLINE_LEAD = 40
 _DECLINE = re.compile(
-    r"没有找到(?:相关|有关)|未找到(?:相关|有关)|(?:资料|来源)[^。]{0,8}(?:没有|未)(?:提及|涉及|规定|包含|提供)"
+    r"没有找到(?:相关|有关)|未找到(?:相关|有关)|未对此作出(?:规定|说明)|没有对此作出规定"
+    r"|(?:资料|来源)[^。]{0,8}(?:没有|未)(?:提及|涉及|规定|包含|提供)"
     r"|无法(?:根据|依据|从)[^。]{0,12}(?:回答|确定|判断)|不能回答"
 )
 
@@ -75,7 +78,8 @@ class ChatBackend(AnswerBackend):
             cited=cited,
             quotes={n: best_quote(h, sentences_citing(text, n)) for n, h in cited.items()},
             flags=list(rewriter.flags),
-            declined=not cited and bool(_DECLINE.search(text)),
+            # "现有资料未对此作出规定，最接近的是[2]": a refusal that points at the nearest source
+            declined=bool(_DECLINE.search(text[:DECLINE_LEAD])) or (not cited and bool(_DECLINE.search(text))),
         )
 
     def _chat(self, question: str, sources: Sequence[Hit], history: History | None, streaming: bool) -> Iterator[str]:

@@ -1,0 +1,182 @@
+"""The answerability gate's evidence features (assistant.focus, assistant.gate) on
+hand-made hits: what a question asks for, and whether a retrieved sentence gives it."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.focus import carries, question_focus, sentence_evidence, sibling_subject
+from assistant.gate import assess_relevance, coverage, query_terms
+from assistant.records import Chunk, Evidence, Hit
+from assistant.text import normalize
+
+PLAN = "重庆两江新区质量强区建设实施方案（2024—2027年）"
+TARGETS = (
+    "（二）主要目标\n到2027年，质量推动经济社会发展的作用明显提升。积极创建全国质量品牌提升示范区，"
+    "制造业产品质量合格率大于95%，食品抽检合格率大于98.2%，流通领域药品抽检合格率保持100%，"
+    "争创中国质量奖（含提名奖）1个，建成国家质量基础设施集成服务基地1个。"
+)
+HEALTH = "（十九）提升公共服务质量效率\n完善社区医疗卫生服务网络，扩大家庭医生签约服务覆盖范围。"
+REPAIR = "6.2.1 一级故障应在2 h内到达现场，24 h内修复。\n二级故障应在48 h内修复，三级故障应在7 d内修复。"
+CYCLE = ("5.1 巡检周期\n智慧路灯的巡检周期应符合表1的规定。\n表1 巡检周期\n设施类别 | 日常巡检 | 定期检测\n"
+         "照明单元 | 每周1次 | 每年2次")
+PREFACE = ("前言\n本文件代替GB/T 90001.1—2016，与GB/T 90001.1—2016相比，主要技术变化如下（略）。\n"
+           "本文件由全国标准编写方法标准化技术委员会（SAC/TC 999）提出并归口。")
+
+
+def _hit(text: str, clause: str, heading: str = "", title: str = PLAN, std_no: str = "",
+         rank: int = 1, sim: float = 0.90) -> Hit:
+    c = Chunk(id=f"d#{clause}#0", doc="d.txt", clause=clause, text=text, heading=heading,
+              title=title, std_no=std_no)
+    return Hit(chunk=c, score=1.0 / rank, rank=rank,
+               evidence=Evidence(bm25_rank=rank, dense_rank=rank, dense_sim=sim))
+
+
+TARGET_HIT = _hit(TARGETS, "（二）", "一、总体要求 > （二）主要目标")
+HEALTH_HIT = _hit(HEALTH, "（十九）", "六、促进服务品质提升 > （十九）提升公共服务质量效率", rank=2)
+LAMP = "山地城市智慧路灯运行维护规范"
+REPAIR_HIT = _hit(REPAIR, "6.2.1", "6 维修 > 6.2 处理时限 > 6.2.1", LAMP, "DB50/T 9123—2022")
+CYCLE_HIT = _hit(CYCLE, "5.1", "5 巡检 > 5.1 巡检周期", LAMP, "DB50/T 9123—2022")
+PREFACE_HIT = _hit(PREFACE, "前言", "前言", "标准编写规范 第1部分：文件结构与条款表述", "GB/T 90001.1—2023")
+
+
+def _evidence(question: str, hits: list[Hit]):  # type: ignore[no-untyped-def]
+    return sentence_evidence(question_focus(question), hits, query_terms(question), coverage)
+
+
+# --- what a question asks for -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "kind", "unit"), [
+    ("家庭医生签约服务覆盖率达到百分之多少？", "percent", "%"),
+    ("方案对食品抽检合格率定了什么指标？", "percent", "%"),
+    ("二级故障应在多少小时内到达现场？", "duration", "小时"),
+    ("巡检记录至少要保存几年？", "duration", "年"),
+    ("照明单元的巡检周期是怎样规定的？", "duration", "天"),
+    ("要招引多少家检验检测头部企业？", "count", "家"),
+    ("每年抽查多少批次？", "count", "批次"),
+    ("专项资金是多少亿元？", "amount", "亿元"),
+    ("路面平均照度不应低于多少勒克斯？", "measure", "勒克斯"),
+    ("外壳温度上限是多少？", "number", ""),
+    ("实际提高了多少个百分点？", "percent", "%"),
+])
+def test_quantity_asked_and_its_unit(question: str, kind: str, unit: str) -> None:
+    f = question_focus(question)
+    assert f.quantity == kind
+    assert (unit in f.units) if unit else f.units == ()
+
+
+@pytest.mark.parametrize("question", [
+    "条款里什么时候可以用“必须”？",  # a condition, not a duration
+    "条款标识符由哪几部分组成？",  # 哪几: a list, not a count
+    "术语比较多，能不能做成一张表来列？",  # 比较多 is no comparison
+    "质量强区建设的指导思想是怎么表述的？",
+])
+def test_questions_that_ask_no_quantity_or_comparison(question: str) -> None:
+    f = question_focus(question)
+    assert f.quantity == "" and not f.comparison
+
+
+def test_procedure_objects_comparisons_and_yes_no() -> None:
+    assert question_focus("申请资质认定需要提交哪些材料？").asked_object == "材料"
+    assert question_focus("需要满足哪些学历和工作年限条件？").asked_object == "条件"
+    assert question_focus("评审程序和时间安排是什么？").asked_object == "程序"
+    assert question_focus("与上一版相比有哪些技术变化？").comparison
+    assert question_focus("方案修订后删除了哪些任务？").comparison
+    assert not question_focus("要主导或参与制修订多少项标准？").comparison
+    assert question_focus("这个编写规范能用于团体标准吗？").yes_no
+    assert not question_focus("评审程序是什么？").yes_no
+
+
+def test_carries_the_asked_kind_of_quantity() -> None:
+    pct = question_focus("覆盖率达到百分之多少？")
+    assert carries(pct, "合格率大于95%") and not carries(pct, "扩大签约服务覆盖范围")
+    hours = question_focus("多少小时内到达现场？")
+    assert carries(hours, "应在2 h内到达现场") and not carries(hours, "应在7 d内修复")
+    period = question_focus("巡检周期是多久？")
+    assert carries(period, "照明单元 | 每周1次") and carries(period, "7 d内修复")
+    count = question_focus("数据分几级？")
+    assert carries(count, "分为核心、重要和一般三级") and not carries(count, "一般数据")
+    probes = question_focus("要装几个温度探头？")
+    assert carries(probes, "应至少安装2个温度探头")
+    # the question's own numbers are not its answer
+    assert not carries(question_focus("到2027年要达到多少？"), "到2027年")
+
+
+# --- the evidence in the hits -----------------------------------------------------------
+
+
+def test_topic_words_without_the_quantity_are_no_answer() -> None:
+    q = "方案要求家庭医生签约服务覆盖率达到百分之多少？"
+    ev = _evidence(q, [HEALTH_HIT, TARGET_HIT])
+    assert ev.sentence_cov > 0.4 and ev.focus_cov == 0.0  # on topic, no percentage for it
+    rel = assess_relevance(q, [HEALTH_HIT, TARGET_HIT])
+    assert not rel.ok and rel.missing == "该比例" and rel.features["focus_factor"] == 0.0
+
+
+def test_the_quantity_next_to_the_questions_words_is_an_answer() -> None:
+    q = "到2027年两江新区制造业产品质量合格率的目标是多少？"
+    ev = _evidence(q, [TARGET_HIT])
+    assert ev.focus_cov >= 0.8 and "95%" in ev.sentence
+    rel = assess_relevance(q, [TARGET_HIT])
+    assert rel.ok and rel.features["focus_factor"] == 1.0
+
+
+def test_a_sibling_subjects_quantity_is_no_answer() -> None:
+    # the target list gives 合格率 for 食品, 药品, 制造业 — not for 农产品 or 医疗器械
+    for q in ("方案对医疗器械抽检合格率定了什么指标？", "方案对农产品质量安全抽检合格率的目标是多少？"):
+        assert _evidence(q, [TARGET_HIT]).focus_cov == 0.0, q
+        assert not assess_relevance(q, [TARGET_HIT]).ok, q
+    assert _evidence("方案对食品和药品抽检合格率分别定了什么指标？", [TARGET_HIT]).focus_cov > 0.5
+    t = {"医疗器械": 2.0, "抽检": 1.0, "合格率": 1.5}
+    assert sibling_subject(normalize("医疗器械抽检合格率是多少"), "食品抽检合格率大于98.2%", t)
+    assert not sibling_subject(normalize("食品抽检合格率是多少"), "食品抽检合格率大于98.2%",
+                               {"食品": 1.0, "抽检": 1.0, "合格率": 1.5})
+
+
+def test_a_count_of_something_else_is_no_answer() -> None:
+    q = "到2027年两江新区要建成多少个国家技术标准创新基地？"
+    assert _evidence(q, [TARGET_HIT]).focus_cov == 0.0  # "服务基地1个" counts another base
+    assert _evidence("新区计划争创几个中国质量奖？", [TARGET_HIT]).focus_cov > 0.5
+
+
+def test_durations_in_clauses_and_table_rows() -> None:
+    arrive = "智慧路灯二级故障的维修人员应在多少小时内到达现场？"
+    ev = _evidence(arrive, [REPAIR_HIT])
+    assert ev.focus_cov > 0  # "2 h内到达现场" is in the clause (for 一级; the gate may weigh it)
+    ev = _evidence("照明单元的巡检周期是多久？", [CYCLE_HIT])
+    assert ev.focus_cov > 0.5 and "每周1次" in ev.sentence  # the row read with its caption
+
+
+def test_an_elided_text_answers_nothing() -> None:
+    q = "GB/T 90001.1—2023与2016年版相比有哪些主要技术变化？"
+    ev = _evidence(q, [PREFACE_HIT])
+    assert ev.focus_cov == 0.0 and ev.elided  # "主要技术变化如下（略）"
+    rel = assess_relevance(q, [PREFACE_HIT])
+    assert not rel.ok and "略" in rel.missing
+
+
+def test_a_number_in_front_matter_counts_half() -> None:
+    q = "标准化技术委员会的编号是多少？"
+    ev = _evidence(q, [PREFACE_HIT])
+    assert ev.front_only and 0 < ev.focus_cov < ev.sentence_cov
+
+
+def test_procedure_materials_must_be_named() -> None:
+    reg = _hit("（二十二）加强检验检测能力建设\n为检验检测机构注册登记和落地审批提供便利。", "（二十二）",
+               "七、构建高水平质量基础设施 > （二十二）加强检验检测能力建设")
+    q = "检验检测机构在两江新区申请资质认定需要提交哪些材料？"
+    assert _evidence(q, [reg]).focus_cov == 0.0
+    docs = _hit("7.3 验收资料\n验收资料应包括接线图、接地电阻测试记录和设备合格证。", "7.3", "7 验收 > 7.3 验收资料",
+                "电动汽车充电桩安装规范", "DB50/T 90207—2024")
+    assert _evidence("充电桩验收要交哪些资料？", [docs]).focus_cov > 0.5
+
+
+def test_questions_without_a_focus_keep_the_topical_score() -> None:
+    q = "质量强区建设的专项资金怎么安排？"
+    fund = _hit("（二十九）加大投入力度，强化要素保障\n整合现有资金渠道，安排专项资金，用于支持质量强区建设相关重点项目。",
+                "（二十九）", "九、优化质量工作保障机制 > （二十九）加大投入力度，强化要素保障")
+    rel = assess_relevance(q, [fund])
+    assert rel.ok and rel.features["focus_factor"] == 1.0 and rel.missing == ""
+    # … while the same clause does not answer how much money
+    assert not assess_relevance("每年安排的专项资金是多少亿元？", [fund]).ok
