@@ -221,10 +221,10 @@ def test_run_answers_records() -> None:
 # ------------------------------------------------------------------------------ output
 
 def test_finish_writes_everything(tmp_path: Path) -> None:
-    m, out = _run(tmp_path, thresholds={"toy": {"recall_at_10": 0.9}})
-    for name in ("qrels.txt", "run.hybrid.txt", "run.bm25.txt", "metrics.json", "report.md",
-                 "answers.jsonl", "recall_at_k.png", "latency.png"):
-        assert (out / name).exists(), name
+    m, out = _run(tmp_path, thresholds={"toy": {"recall_at_10": 0.9}}, plots=False)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "answers.jsonl", "metrics.json", "qrels.txt", "report.md", "run.bm25.txt",
+        "run.hybrid.txt"]
     qrels = read_qrels((out / "qrels.txt").read_text("utf-8"))
     assert qrels["toy/q2"] == {("a.md", "第二条"), ("b.md", "第三条")}
     runs = read_run((out / "run.hybrid.txt").read_text("utf-8"))
@@ -242,6 +242,14 @@ def test_finish_writes_everything(tmp_path: Path) -> None:
     assert rows[0]["qid"] == "toy/q1" and rows[0]["citations"] == ["a.md#第一条"]
     assert rows[3]["error"] == "llm down"
     assert saved["datasets"]["toy"]["answers"]["refusal_accuracy"] == 1.0
+
+
+def test_finish_draws_plots(tmp_path: Path) -> None:
+    """matplotlib is slow to import: the plots have their own (slow-tier) test."""
+    _, out = _run(tmp_path, thresholds={})
+    for name in ("recall_at_k.png", "latency.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert f"![{name}]({name})" in (out / "report.md").read_text("utf-8")
 
 
 def test_compare_lists_regressions(tmp_path: Path) -> None:
