@@ -79,6 +79,11 @@ class Answerer:
         """
         yield from self._run(question, history, filters, streaming=True)
 
+    def relevance(self, question: str, history: History | None = None, filters: Any = None) -> Relevance:
+        """The gate's decision for ``question`` alone, without answering (the eval's curve)."""
+        turn = self._retrieve(question, history, filters)
+        return decide(turn.resolved, turn.hits, self.settings)
+
     # -- pipeline -----------------------------------------------------------------------
 
     def _run(self, question: str, history: History | None, filters: Any, streaming: bool) -> Iterator[str | Answer]:

@@ -34,6 +34,7 @@ class Question:
     gold: list[Pair]
     reference_answer: str = ""
     kind: str = ""
+    split: str = ""  # "calibration" / "held-out" where a dataset marks its parts
 
     @property
     def gold_set(self) -> set[Pair]:
@@ -73,7 +74,8 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
             raise QuestionFileError(f"{where}: duplicate id {qid!r}")
         seen.add(qid)
         out.append(Question(qid, str(row["question"]).strip(), gold,
-                            str(row.get("reference_answer") or ""), str(row.get("kind") or "")))
+                            str(row.get("reference_answer") or ""), str(row.get("kind") or ""),
+                            str(row.get("split") or "")))
         if limit is not None and len(out) >= limit:
             break
     return out

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AssistantError
+from ..gate import AUTO_MIN_RELEVANCE
 from ..metrics import Pair, RankedItem, docid, first_gold_rank, write_qrels, write_run
 from .datasets import project_root
+from .refusal import plot_refusal_curve, refusal_curve, refusal_lines
 from .scoring import (
     DEPTH,
     DatasetRun,
@@ -70,13 +72,17 @@ def build_metrics(runs: Sequence[DatasetRun], cost: dict[str, Any],
         if run.answers is not None:
             entry["answers"] = summarize_answers(run.answers)
         ds[run.name] = entry
-    return {
+    out = {
         "format": EVAL_FORMAT,
         "created": datetime.now().isoformat(timespec="seconds"),
         "settings": info or {},
         "datasets": ds,
         "cost": cost,
     }
+    curve = refusal_curve(runs, float((info or {}).get("min_relevance") or AUTO_MIN_RELEVANCE))
+    if curve is not None:
+        out["refusal_curve"] = curve
+    return out
 
 
 # ----------------------------------------------------------------------------- gating
@@ -209,6 +215,7 @@ def write_report(path: Path, metrics: dict[str, Any], runs: Sequence[DatasetRun]
     L = _report_head(metrics, violations)
     for run in runs:
         L += _report_dataset(run, metrics["datasets"][run.name])
+    L += refusal_lines(metrics.get("refusal_curve"))
     L += _report_cost(metrics.get("cost", {}))
     if compare is not None:
         L += _report_compare(*compare)
@@ -335,6 +342,8 @@ def write_plots(out: Path, metrics: dict[str, Any], runs: Sequence[DatasetRun]) 
         written.append("recall_at_k.png")
     if _plot_latency(plt, out / "latency.png", runs):
         written.append("latency.png")
+    if plot_refusal_curve(plt, out / "refusal_curve.png", metrics.get("refusal_curve")):
+        written.append("refusal_curve.png")
     return written
 
 

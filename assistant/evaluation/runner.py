@@ -58,7 +58,7 @@ class _Options:
 def _settings_info(settings: Settings) -> dict[str, Any]:
     return {k: getattr(settings, k) for k in (
         "embed_model", "fusion", "bm25_weight", "dense_weight", "rrf_k", "candidates",
-        "reranker", "rerank_depth", "answer_mode")}
+        "reranker", "rerank_depth", "answer_mode", "min_relevance")}
 
 
 def _make_progress(enabled: bool) -> Any:

@@ -97,6 +97,8 @@ class AnswerResult:
     latency_ms: float
     citations: list[str] = field(default_factory=list)
     error: str = ""
+    gate_score: float | None = None  # the answer gate's score (refusal curve); None if unknown
+    split: str = ""  # the question's part ("calibration" / "held-out"), where marked
 
 
 @dataclass
@@ -165,10 +167,22 @@ def run_answers(answerer: Any, questions: Sequence[Question],
             rec = AnswerRecord(q.gold_set, set(), True, True, "", q.reference_answer)
             labels = []
         ms = (time.perf_counter() - t0) * 1000.0
-        out.append(AnswerResult(q.id, q.kind, rec, ms, labels, err))
+        out.append(AnswerResult(q.id, q.kind, rec, ms, labels, err, _gate_score(answerer, q.question),
+                                q.split))
         if tick:
             tick()
     return out
+
+
+def _gate_score(answerer: Any, question: str) -> float | None:
+    """The gate's score for ``question`` (untimed; None for answerers without a gate)."""
+    relevance = getattr(answerer, "relevance", None)
+    if relevance is None:
+        return None
+    try:
+        return float(relevance(question).score)
+    except AssistantError:
+        return None
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -208,6 +222,13 @@ def summarize_answers(ans: Sequence[AnswerResult]) -> dict[str, Any]:
         by_kind[a.kind or "-"].append(a)
     out["by_kind"] = {k: _clean(answer_metrics([a.record for a in v]))
                       for k, v in sorted(by_kind.items())}
+    by_split: dict[str, list[AnswerResult]] = defaultdict(list)
+    for a in ans:
+        if a.split:
+            by_split[a.split].append(a)
+    if by_split:  # never tuned on the held-out part: report it apart
+        out["by_split"] = {k: _clean(answer_metrics([a.record for a in v]))
+                           for k, v in sorted(by_split.items())}
     return out
 
 
