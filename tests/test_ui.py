@@ -573,3 +573,12 @@ def test_ui_package_does_not_load_gradio_into_assistant() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_app_has_the_draft_check_tab(app: tuple[Any, Settings]) -> None:
+    """The 草案检查 tab is part of the served app, with its upload and run controls."""
+    demo = app[0]
+    tabs = [b for b in demo.blocks.values() if type(b).__name__ == "Tab"]
+    assert "草案检查" in [t.label for t in tabs]
+    ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+    assert {"chk-upload", "chk-run", "chk-export", "chk-table"} <= ids

@@ -26,6 +26,7 @@ from .auth import Login, check_bind, parse_auth
 from .handlers import ChatApp
 from .tabs import Shared
 from .tabs.chat import chat_tab
+from .tabs.check import check_tab
 from .tabs.library import library_tab
 from .tabs.settings import settings_tab
 
@@ -89,6 +90,7 @@ def build(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
             chat_tab(app, ui)
             library_tab(app, ui)
             settings_tab(app, ui)
+            check_tab(app, ui)
         gr.api(app.api_ask, api_name="ask", concurrency_id="answer")
         gr.api(app.api_search, api_name="search", concurrency_id="answer")
         gr.api(app.api_documents, api_name="documents")
