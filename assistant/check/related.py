@@ -14,6 +14,7 @@ from .records import RelatedHit, RelatedProvision
 
 HITS_PER_CLAUSE = 3
 _QUERY_CHARS = 160
+CANDIDATES = 40  # per retriever, before fusion (Settings.candidates is 500 for answers)
 _NOT_PROVISIONS = frozenset({"前言", "引言", "目次", "参考文献", "索引"})
 
 
@@ -40,10 +41,11 @@ def related_provisions(draft: Draft, assistant: Any,
                        k: int = HITS_PER_CLAUSE) -> list[RelatedProvision]:
     """Search the index once per technical clause; hits from the draft itself are left out."""
     todo = technical_clauses(draft)
+    search = _searcher(assistant, [q for _, q in todo])
     out: list[RelatedProvision] = []
     own = draft.meta.std_no
     for i, (label, query) in enumerate(todo, 1):
-        hits = assistant.search(query, k + 2)
+        hits = search(query, k + 2)
         rel = RelatedProvision(clause=label, snippet=query[:80])
         for h in hits:
             c = h.chunk
@@ -59,3 +61,22 @@ def related_provisions(draft: Draft, assistant: Any,
         if progress:
             progress("related", i, len(todo))
     return out
+
+
+def _searcher(assistant: Any, queries: list[str]) -> Callable[[str, int], list[Any]]:
+    """``search(query, k)`` over the assistant's index: the queries embedded in one batch up
+    front (hundreds of one-at-a-time embeddings cost more), fewer candidates per retriever;
+    a stand-in without a retriever is searched as it is."""
+    retriever = getattr(assistant, "retriever", None)
+    if retriever is None or not queries:
+        return lambda q, k: assistant.search(q, k)
+    from ..retrieve import Retriever
+    from ..tune import CachedQueries
+
+    emb = retriever.embedder
+    if assistant.index.has_vectors():
+        emb = CachedQueries(emb, queries, emb.embed_queries(queries))
+    # a few hits per clause need far fewer candidates than an answer does
+    settings = assistant.settings.with_overrides(candidates=CANDIDATES)
+    fast = Retriever(assistant.index, settings, embedder=emb)
+    return lambda q, k: fast.search(q, k)
