@@ -231,3 +231,10 @@ def test_cli_check(work: Path, catalog: Catalog, tmp_path: Path) -> None:
     res = runner.invoke(app, ["check", str(tmp_path / "nope.pdf")], env=env)
     assert res.exit_code == 1 and res.stderr.strip().count("\n") == 0
     assert res.stderr.startswith("error: nope.pdf")
+
+
+def test_an_assistant_without_an_index_is_no_library(work: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    from assistant.service import Assistant
+
+    r = check_draft(md(D.lamp(), work), Assistant(settings))  # nothing ingested yet
+    assert r.related is None and {f.kind for f in r.findings} == {"ref_unknown"}

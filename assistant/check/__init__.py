@@ -37,6 +37,7 @@ def check_draft(path_or_loaded: str | Path | LoadedFile, assistant: Any = None,
     from .structure import check_structure
 
     t0 = time.perf_counter()
+    assistant = usable(assistant)
     steps = 5 if related and assistant is not None else 4
 
     def tick(n: int) -> None:
@@ -62,6 +63,20 @@ def check_draft(path_or_loaded: str | Path | LoadedFile, assistant: Any = None,
     report.timings = {"load_s": t_load - t0, "check_s": t_check - t_load,
                       "related_s": t_end - t_check, "total_s": t_end - t0}
     return report
+
+
+def usable(assistant: Any) -> Any:
+    """``assistant`` when it has an index to consult, else None (the check runs on
+    GB/T 1.1 and the catalogue alone; the UI's assistant may have no index yet)."""
+    from ..errors import IndexMissing
+
+    if assistant is None:
+        return None
+    try:
+        assistant.index  # noqa: B018 - opening it is the test
+    except IndexMissing:
+        return None
+    return assistant
 
 
 def _add_related(report: CheckReport, draft: Any, assistant: Any, related: bool,

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import IndexMissing
-from . import check_draft
+from . import check_draft, usable
 from .records import CheckReport
 
 
@@ -17,12 +16,7 @@ def open_assistant(settings: Settings) -> Any:
     runs without the library's statuses, rule texts and related provisions)."""
     from ..service import Assistant
 
-    a = Assistant(settings)
-    try:
-        a.index  # noqa: B018 - opening it is the test
-    except IndexMissing:
-        return None
-    return a
+    return usable(Assistant(settings))
 
 
 def check_file(draft: Path, settings: Settings, catalog: Path | None = None,
