@@ -308,6 +308,8 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
             "settings": {"embed_model": s.embed_model, "answer_mode": s.answer_mode,
                          "reranker": s.reranker or None, "llm_base_url": s.llm_base_url or None,
                          "llm_model": s.llm_model or None, "fusion": s.fusion}}
+    health = idx.vector_health()  # the vector store against the chunk table
+    data["vectors"] = health.to_json()
     from .query_adapter import describe
 
     emb = idx.manifest.get("embedder", {})
@@ -322,6 +324,7 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
     typer.echo(f"chunker:    v{m.get('chunker_version')}   tokenizer: {m.get('tokenizer')}")
     typer.echo(f"documents:  {st['documents']}")
     typer.echo(f"chunks:     {st['chunks']} ({st['embedded']} embedded)")
+    typer.echo(f"vectors:    {health.summary()}")
     typer.echo(f"size:       {st['size_bytes'] / 1e6:.1f} MB")
     typer.echo(f"created:    {m.get('created')}   updated: {m.get('updated')}")
     typer.echo(f"answers:    {s.answer_mode}" + (f" via {s.llm_base_url}" if s.llm_base_url else ""))

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     corpus: Path = Field(Path("corpus"), description="built-in corpus directory")
     cache_dir: Path = Field(default_factory=_default_cache, description="model cache")
     data_dir: Path = Field(Path("data"), description="uploads and UI state")
+    lock_timeout: float = Field(
+        5.0, description="seconds a writer (ingest, remove) waits for another one to finish")
 
     # embedding
     embed_model: str = Field(

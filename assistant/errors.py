@@ -55,3 +55,11 @@ class DraftCheckError(AssistantError):
 
 class AdapterError(AssistantError):
     """A query adapter cannot be read, or belongs to another embedder."""
+
+
+class IndexDamaged(AssistantError):
+    """A file of the index is unreadable or inconsistent; the message names it and the fix."""
+
+
+class IndexBusy(AssistantError):
+    """Another process holds the index's writer lock (ingest, remove, re-embed)."""

@@ -30,6 +30,7 @@ import numpy as np
 
 from .config import Settings
 from .errors import IndexMismatch, IndexMissing
+from .health import GuardedConnection, VectorHealth, read_manifest, rebuild_hint, sources_in
 from .records import Chunk, DocMeta
 
 FORMAT = 1
@@ -86,11 +87,17 @@ class Index:
         self.settings = settings
         self.path = path
         self.manifest = manifest
-        self._db = sqlite3.connect(path / "chunks.sqlite", check_same_thread=False)
+        # A damaged file raises IndexDamaged (one line: the file and the rebuild) from any
+        # query, not only here: a truncated file may open and fail on a later page.
+        self._db = sqlite3.connect(path / "chunks.sqlite", check_same_thread=False,
+                                   factory=GuardedConnection)
+        self._db.file = str(path / "chunks.sqlite")
+        self._db.hint = lambda: rebuild_hint(path, _str_list(manifest.get("sources")))
         self._db.executescript(_SCHEMA)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.RLock()
+        self._health: VectorHealth | None = None
         self._store: Any = None
         self._collection: Any = None
         self._bm25: Any = None
@@ -116,20 +123,14 @@ class Index:
         path = Path(settings.index)
         mpath = path / MANIFEST
         if mpath.exists():
-            try:
-                manifest = json.loads(mpath.read_text("utf-8"))
-            except (OSError, ValueError) as e:
+            manifest = read_manifest(mpath, lambda: sources_in(path / "chunks.sqlite"))
+            built = manifest["embedder"]
+            if embedder_id and built["id"] != embedder_id:
                 raise IndexMismatch(
-                    f"{mpath} is unreadable ({e}); rebuild with: rm -rf {path} && assistant ingest corpus/"
-                ) from None
-            built = manifest.get("embedder", {})
-            if embedder_id and built.get("id") != embedder_id:
-                raise IndexMismatch(
-                    f"{path} was built with embedder '{built.get('id')}' (dim {built.get('dim')}), "
+                    f"{path} was built with embedder '{built['id']}' (dim {built.get('dim')}), "
                     f"but '{embedder_id}' is configured. Set ASSISTANT_EMBED_MODEL="
-                    f"{built.get('model', built.get('id'))} or rebuild: rm -rf {path} && "
-                    "assistant ingest corpus/"
-                )
+                    f"{built.get('model') or built['id']} or "
+                    + rebuild_hint(path, _str_list(manifest.get("sources"))))
         elif create:
             path.mkdir(parents=True, exist_ok=True)
             now = _now()
@@ -317,8 +318,11 @@ class Index:
     @property
     def collection(self) -> Any:
         """The persistent Chroma collection of chunk vectors (chromadb only: searching
-        does not import llama-index, which costs a second at start-up)."""
+        does not import llama-index, which costs a second at start-up). A missing or
+        damaged store is not opened (Chroma could crash): :class:`IndexDamaged` says so."""
         if self._collection is None:
+            if not (h := self.vector_health()).usable:
+                raise h.error()
             import chromadb
             from chromadb.config import Settings as ChromaSettings
 
@@ -391,10 +395,58 @@ class Index:
                                      [(n.node_id,) for n in nodes])
 
     def has_vectors(self) -> bool:
-        if self.count() > self.count(pending=True):
-            return True
-        # all pending: a re-embedding may be under way, the old vectors still serve
-        return (self.path / "chroma").exists() and self.collection.count() > 0
+        """True when dense search has vectors to search (during a re-embedding, the old
+        ones still serve). A missing or damaged vector store raises :class:`IndexDamaged`
+        naming the fix: dense results would be silently empty, or Chroma would crash."""
+        h = self.vector_health()
+        if not h.usable:
+            raise h.error()
+        return h.vectors > 0
+
+    def vector_health(self, fresh: bool = False) -> VectorHealth:
+        """The vector store against the chunk table (see :mod:`assistant.health`); checked
+        once per opened index (again while another process is writing it, or ``fresh``)."""
+        with self._lock:  # one check at a time (the UI answers several questions at once)
+            if fresh or self._health is None or self._health.state == "busy":
+                from .health import check_vectors
+
+                self._health = check_vectors(self, COLLECTION)
+            return self._health
+
+    def mark_pending(self, keep: set[str] | None = None) -> int:
+        """Queue embedded chunks for embedding again: all, or those whose id is not in
+        ``keep`` (the vectors the store holds). Returns how many were queued."""
+        ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE embedded=1")]
+        ids = [i for i in ids if keep is None or i not in keep]
+        with self._lock, self._db:
+            self._db.executemany("UPDATE chunks SET embedded=0 WHERE id=?", [(i,) for i in ids])
+        self._health = None
+        return len(ids)
+
+    def drop_vectors(self) -> None:
+        """Delete the vector store (missing or damaged: it is rebuilt from the chunks)."""
+        import shutil
+        import sys
+
+        self._collection = self._store = None
+        if "chromadb" in sys.modules:  # chromadb caches one client per path, per process
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        shutil.rmtree(self.path / "chroma", ignore_errors=True)
+        self._health = None
+
+    def state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (key, value))
+
+    def sources(self) -> list[str]:
+        """The folders documents were ingested from (for the commands error messages suggest)."""
+        return [r[0] for r in self._db.execute("SELECT DISTINCT source FROM documents")]
 
     def vectors(self, page: int = 5000) -> tuple[list[str], np.ndarray]:
         """Every stored chunk vector: (chunk ids, float32 matrix), for training a query
@@ -513,6 +565,7 @@ class Index:
             documents=int(docs),
             chunks=self.count(),
             embedded=self.count() - self.count(pending=True),
+            sources=sorted(self.sources()),  # named by the rebuild command of error messages
             updated=_now(),
             **extra,
         )
@@ -531,6 +584,10 @@ class Index:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _str_list(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _now() -> str:

@@ -13,10 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
 from .errors import AssistantError, InputFileError
+from .health import repair_vectors, trust_vectors
 from .index import Index
+from .lock import WriterLock
 
 # Input files that are metadata, not documents.
 _SKIP_NAMES = {"catalog.csv", "manifest.json", "readme.md"}
@@ -36,6 +39,7 @@ class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     embedded: int = 0
     pending: int = 0
+    repaired: str = ""  # what was wrong with the vector store, and what was queued
     seconds: float = 0.0
     parse_seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -51,7 +55,8 @@ class IngestReport:
         parts = [f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed")]
         return (", ".join(parts) + f"; {self.embedded} chunks embedded"
                 + (f", {self.pending} still pending" if self.pending else "")
-                + f" in {self.seconds:.1f} s")
+                + f" in {self.seconds:.1f} s"
+                + (f"; repaired: {self.repaired}" if self.repaired else ""))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -59,7 +64,7 @@ class IngestReport:
             "unchanged": self.count("unchanged"), "removed": self.count("removed"),
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
             "embedded": self.embedded, "pending": self.pending,
-            "seconds": round(self.seconds, 2),
+            "repaired": self.repaired, "seconds": round(self.seconds, 2),
         }
 
 
@@ -91,95 +96,169 @@ def _sha256(path: Path) -> str:
 def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, prune: bool = False,
            progress: bool = True, embed: bool = True,
            on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-    """Bring the index at ``settings.index`` up to date with ``paths``."""
-    from .chunk import CHUNKER_VERSION, chunk_document, passage_text
-    from .embed import VECTOR_RECIPE, get_embedder
-    from .load import load_file
-    from .parse import parse
-    from .parse.catalog import Catalog
-    from .tokenize import TOKENIZER_VERSION, add_terms, tokenize
+    """Bring the index at ``settings.index`` up to date with ``paths``, holding the index's
+    writer lock throughout (a second writer waits ``settings.lock_timeout`` seconds, then
+    fails with :class:`~assistant.errors.IndexBusy`)."""
+    from .embed import get_embedder
 
     t0 = time.perf_counter()
     report = IngestReport()
-    embedder = get_embedder(settings)
-    index = Index.open(settings, create=True, embedder_id=embedder.id, dim=embedder.dim)
-    add_terms(index.terms())
-    if index.manifest.get("tokenizer") != TOKENIZER_VERSION:
-        index.retokenize()  # keyword tokens follow the tokenizer; vectors stay valid
-    if index.manifest.get("vectors") != VECTOR_RECIPE:
-        # Vectors made another way are replaced one batch at a time below; until then the
-        # old ones keep serving dense search.
-        index.mark_all_pending(VECTOR_RECIPE)
-
-    files = list(discover(paths))
-    catalogs: dict[Path, Catalog | None] = {}
-    known = index.doc_hashes()
-    seen: set[str] = set()
-
-    def cat_for(root: Path) -> Catalog | None:
-        if catalog is not None:
-            root = Path("<given>")
-        if root not in catalogs:
-            src = catalog if catalog is not None else (root / "catalog.csv")
-            catalogs[root] = Catalog.load(src) if src.exists() else None
-        return catalogs[root]
 
     def record(fr: FileResult) -> None:
         report.files.append(fr)
         if on_file:
             on_file(fr)
 
-    with _progress(progress) as bar:
-        task = bar.add_task("parse", total=len(files)) if bar else None
-        for f, root in files:
-            rel = f.relative_to(root).as_posix()
-            seen.add(rel)
-            try:
-                sha = _sha256(f)
-                if known.get(rel) == (sha, CHUNKER_VERSION):
-                    record(FileResult(rel, "unchanged"))
-                    continue
-                loaded = load_file(f, root)
-                parsed = parse(loaded, cat_for(root))
-                parsed.meta.sha256 = sha
-                chunks = chunk_document(parsed)
-                if not chunks:
-                    raise InputFileError(rel, "no text found", "check that the file has content")
-                passages = [passage_text(c) for c in chunks]
-                terms = [c.heading for c in parsed.clauses
-                         if c.heading and any("术语" in p for p in c.path)]
-                if terms:
-                    add_terms(terms)
-                    index.add_terms(terms)
-                tokens = [tokenize(p) for p in passages]
-                index.replace_document(parsed.meta, chunks, passages, tokens, str(root))
-                record(FileResult(rel, "updated" if rel in known else "added", chunks=len(chunks)))
-            except AssistantError as e:
-                record(FileResult(rel, "failed", str(e)))
-            except Exception as e:  # a parser bug must not stop the other files
-                record(FileResult(rel, "failed", f"{rel}: {type(e).__name__}: {e}"))
-            finally:
-                if bar is not None and task is not None:
-                    bar.advance(task)
-        if prune:
-            roots = {str(r) for _, r in files} | {str(p) for p in paths if p.is_dir()}
-            for doc, info in index.documents().items():
-                src = index.source_of(doc)
-                if doc not in seen and src in roots:
-                    index.remove_document(doc)
-                    record(FileResult(info.meta.doc, "removed"))
-        refresh_derived(index, settings)
-        report.parse_seconds = time.perf_counter() - t0
-        index.update_manifest()
-
-        if embed:
-            t1 = time.perf_counter()
-            report.embedded = embed_pending(index, embedder, settings, bar)
-            report.embed_seconds = time.perf_counter() - t1
-    report.pending = index.count(pending=True)
-    index.update_manifest()
+    embedder = get_embedder(settings)
+    files = list(discover(paths))  # a missing path fails before any waiting
+    with WriterLock(settings.index, settings.lock_timeout):
+        index = Index.open(settings, create=True, embedder_id=embedder.id, dim=embedder.dim)
+        try:
+            report.repaired = _prepare(index)
+            with _progress(progress) as bar:
+                seen = _parse_files(index, files, catalog, record, bar)
+                if prune:
+                    _prune(index, paths, seen, record)
+                refresh_derived(index, settings)
+                report.parse_seconds = time.perf_counter() - t0
+                index.update_manifest()
+                if embed:
+                    t1 = time.perf_counter()
+                    report.embedded = embed_pending(index, embedder, settings, bar)
+                    report.embed_seconds = time.perf_counter() - t1
+            report.pending = index.count(pending=True)
+            index.update_manifest()
+            trust_vectors(index)
+        finally:
+            index.close()  # the last connection out folds SQLite's write-ahead log back in
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _prepare(index: Index) -> str:
+    """Bring what the index was built with up to date, and repair its vector store.
+    Returns what was repaired ('' if nothing)."""
+    from .embed import VECTOR_RECIPE
+    from .tokenize import TOKENIZER_VERSION, add_terms
+
+    add_terms(index.terms())
+    if index.manifest.get("tokenizer") != TOKENIZER_VERSION:
+        index.retokenize()  # keyword tokens follow the tokenizer; vectors stay valid
+    if index.manifest.get("vectors") != VECTOR_RECIPE:
+        # Vectors made another way are replaced one batch at a time; until then the old
+        # ones keep serving dense search.
+        index.mark_all_pending(VECTOR_RECIPE)
+    return _repair(index)
+
+
+def _repair(index: Index) -> str:
+    """Check the vector store against the chunk table and queue what it lacks (rebuilding
+    it when missing or damaged). Writers only: the caller holds the lock."""
+    health = index.vector_health(fresh=True)
+    queued = repair_vectors(index, health)
+    return f"{health.detail} ({queued} chunks queued for embedding)" if health.detail else ""
+
+
+def _parse_files(index: Index, files: list[tuple[Path, Path]], catalog: Path | None,
+                 record: Callable[[FileResult], None], bar: Any) -> set[str]:
+    """Load, parse, chunk and store each changed file; returns the document ids seen.
+
+    A document's id is its path under the folder given. Two folders holding the same
+    relative path would give two documents one id (the second silently replacing the
+    first), so the second fails with a message naming both files."""
+    from .parse.catalog import Catalog
+
+    known = index.doc_hashes()
+    catalogs: dict[Path, Catalog | None] = {}
+    first: dict[str, Path] = {}
+    task = bar.add_task("parse", total=len(files)) if bar else None
+    for f, root in files:
+        rel = f.relative_to(root).as_posix()
+        other = first.get(rel)
+        first.setdefault(rel, f)
+        try:
+            if other is not None and other.resolve() == f.resolve():
+                continue  # the same file given twice
+            if other is not None:
+                raise InputFileError(
+                    str(f), f"has the same document id '{rel}' as {other} (ids are paths "
+                    "under the folder given)", "ingest their common parent folder instead, "
+                    "or rename one")
+            record(_ingest_file(index, f, root, rel, known, _catalog_for(root, catalog, catalogs)))
+        except AssistantError as e:
+            record(FileResult(rel, "failed", str(e)))
+        except Exception as e:  # a parser bug must not stop the other files
+            record(FileResult(rel, "failed", f"{rel}: {type(e).__name__}: {e}"))
+        finally:
+            if bar is not None and task is not None:
+                bar.advance(task)
+    return set(first)
+
+
+def _catalog_for(root: Path, given: Path | None, cache: dict[Path, Any]) -> Any:
+    """The catalog for files under ``root``: the one given, else ``root/catalog.csv``."""
+    from .parse.catalog import Catalog
+
+    key = Path("<given>") if given is not None else root
+    if key not in cache:
+        src = given if given is not None else (root / "catalog.csv")
+        cache[key] = Catalog.load(src) if src.exists() else None
+    return cache[key]
+
+
+def _ingest_file(index: Index, f: Path, root: Path, rel: str,
+                 known: dict[str, tuple[str, str]], catalog: Any) -> FileResult:
+    """One file into the chunk table (vectors follow in ``embed_pending``)."""
+    from .chunk import CHUNKER_VERSION, chunk_document, passage_text
+    from .load import load_file
+    from .parse import parse
+    from .tokenize import add_terms, tokenize
+
+    sha = _sha256(f)
+    if known.get(rel) == (sha, CHUNKER_VERSION):
+        return FileResult(rel, "unchanged")
+    parsed = parse(load_file(f, root), catalog)
+    parsed.meta.sha256 = sha
+    chunks = chunk_document(parsed)
+    if not chunks:
+        raise InputFileError(rel, "no text found", "check that the file has content")
+    passages = [passage_text(c) for c in chunks]
+    terms = [c.heading for c in parsed.clauses if c.heading and any("术语" in p for p in c.path)]
+    if terms:
+        add_terms(terms)
+        index.add_terms(terms)
+    tokens = [tokenize(p) for p in passages]
+    # The root is stored absolute, so that --prune finds it from any working directory.
+    index.replace_document(parsed.meta, chunks, passages, tokens, str(root.resolve()))
+    return FileResult(rel, "updated" if rel in known else "added", chunks=len(chunks))
+
+
+def _prune(index: Index, paths: list[Path], seen: set[str],
+           record: Callable[[FileResult], None]) -> None:
+    """Remove documents whose files are gone, within the folders given only: a file
+    argument prunes nothing, and a document whose file still exists is kept."""
+    dirs = [p.resolve() for p in paths if p.is_dir()]
+    if not dirs:
+        return
+    for doc in list(index.documents()):
+        # Sources stored relative (older indexes) resolve from here: at worst outside
+        # every folder given, and so kept.
+        f = (Path(index.source_of(doc)) / doc).resolve()
+        if doc not in seen and any(f.is_relative_to(d) for d in dirs) and not f.exists():
+            index.remove_document(doc)
+            record(FileResult(doc, "removed"))
+
+
+def remove(index: Index, settings: Settings, doc: str) -> bool:
+    """Remove one document, under the writer lock (the UI's library tab calls this through
+    :meth:`assistant.service.Assistant.remove`). False if it was not indexed."""
+    with WriterLock(index.path, settings.lock_timeout):
+        _repair(index)  # Chroma is written below: never a damaged one
+        ok = index.remove_document(doc)
+        refresh_derived(index, settings)
+        index.update_manifest()
+        trust_vectors(index)
+    return ok
 
 
 def refresh_derived(index: Index, settings: Settings) -> None:

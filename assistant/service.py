@@ -74,11 +74,9 @@ class Assistant:
         return report
 
     def remove(self, doc: str) -> bool:
-        from .ingest import refresh_derived
+        from .ingest import remove
 
         with self._lock:
-            ok = self.index.remove_document(doc)
-            refresh_derived(self.index, self.settings)
-            self.index.update_manifest()
+            ok = remove(self.index, self.settings, doc)  # under the index's writer lock
             self._retriever = None
         return ok

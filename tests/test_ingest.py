@@ -234,3 +234,62 @@ def test_keyword_index_rebuilt_only_when_something_changed(settings, tmp_path, m
     assert Index.open(settings).bm25_stale()
     ingest([root], settings, progress=False)
     assert calls == [1, 1]
+
+
+def _doc(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {path.stem}\n\n第一条 {text}\n", "utf-8")
+    return path
+
+
+def test_prune_with_a_file_argument_removes_nothing(settings, tmp_path):
+    """Issue 14 #4: `ingest FILE --prune` removed every other document of the file's folder."""
+    root = _corpus(tmp_path)
+    other = _doc(root / "other.md", "本办法由市场监管部门解释。")
+    ingest([root], settings, progress=False)
+    before = set(Index.open(settings).documents())
+    assert len(before) == 3
+    other.unlink()  # gone, yet a file argument prunes nothing, not even that
+    r = ingest([root / "notes.md"], settings, progress=False, prune=True)
+    assert r.count("removed") == 0 and r.count("unchanged") == 1
+    assert set(Index.open(settings).documents()) == before
+
+
+def test_prune_only_within_the_folders_given(settings, tmp_path, monkeypatch):
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    _doc(a / "甲.md", "甲办法的规定。")
+    _doc(a / "sub" / "乙.md", "乙办法的规定。")
+    _doc(b / "丙.md", "丙办法的规定。")
+    monkeypatch.chdir(tmp_path)
+    ingest([Path("a"), Path("b")], settings, progress=False)  # relative, from tmp_path
+    (a / "sub" / "乙.md").unlink()
+    (b / "丙.md").unlink()
+    # from elsewhere, by absolute path: only a's gone file goes; b's waits for b
+    monkeypatch.chdir(ROOT)
+    r = ingest([a], settings, progress=False, prune=True)
+    assert [f.path for f in r.files if f.status == "removed"] == ["sub/乙.md"]
+    assert set(Index.open(settings).documents()) == {"甲.md", "丙.md"}
+    r = ingest([b], settings, progress=False, prune=True)
+    assert [f.path for f in r.files if f.status == "removed"] == ["丙.md"]
+    idx = Index.open(settings)
+    assert set(idx.documents()) == {"甲.md"} and idx.collection.count() == idx.count()
+
+
+def test_same_relative_path_in_two_folders_is_an_error_naming_both(settings, tmp_path):
+    """Issue 14 #5: `ingest dirA dirB` with notice.md in each said "2 added" and kept one."""
+    a = _doc(tmp_path / "docs" / "dirA" / "notice.md", "甲单位的通知。")
+    b = _doc(tmp_path / "docs" / "dirB" / "notice.md", "乙单位的通知。")
+    _doc(tmp_path / "docs" / "dirB" / "other.md", "其他规定。")
+    r = ingest([a.parent, b.parent], settings, progress=False)
+    assert r.count("added") == 2 and len(r.failed) == 1
+    reason = r.failed[0].reason
+    assert str(a) in reason and str(b) in reason and "common parent folder" in reason
+    idx = Index.open(settings)
+    assert set(idx.documents()) == {"notice.md", "other.md"}
+    assert "甲单位" in idx.chunks_of("notice.md")[0].text  # the first one, not replaced
+    # the same file named twice is no collision; single-folder ids are as they were
+    r = ingest([a.parent, a], settings, progress=False)
+    assert not r.failed and r.count("unchanged") == 1
+    r = ingest([tmp_path / "docs"], settings, progress=False)
+    assert {f.path for f in r.files} == {"dirA/notice.md", "dirB/notice.md", "dirB/other.md"}
