@@ -274,9 +274,9 @@ def refresh_references(index: Index, settings: Settings) -> None:
     """Recount cross-references if documents changed since they were last counted."""
     if not index.references_stale():
         return
-    from .retrieve import Retriever
+    from .versions import version_families
 
-    versions = Retriever(index, settings).versions()
+    versions = version_families(i.meta for i in index.documents().values())
     index.rebuild_references(lambda d: versions[d].current if d in versions else True)
 
 
