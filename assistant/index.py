@@ -32,10 +32,14 @@ from .config import Settings
 from .errors import IndexMismatch, IndexMissing
 from .health import GuardedConnection, VectorHealth, read_manifest, rebuild_hint, sources_in
 from .records import Chunk, DocMeta
+from .scoring import DocColumn, top_scores
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 COLLECTION = "chunks"
+# Dense search within at most this many documents filters in Chroma ($in); more, and it
+# over-fetches and filters after (a long $in list is slower than the search).
+_WHERE_MAX_DOCS = 200
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -103,6 +107,7 @@ class Index:
         self._bm25: Any = None
         self._bm25_ids: list[str] = []
         self._bm25_gen = -1
+        self._bm25_docs: tuple[list[str], DocColumn] | None = None
         self._docs_cache: dict[str, DocInfo] | None = None
         self._refs: Any = None
         self._refs_gen = -1
@@ -460,18 +465,31 @@ class Index:
             mats.append(np.asarray(res["embeddings"], dtype=np.float32))
         return ids, np.concatenate(mats)
 
-    def dense_search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    def dense_search(self, vector: np.ndarray, k: int, docs: set[str] | None = None
                      ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
+        """(chunk id, cosine similarity) of the ``k`` nearest chunks, best first; with
+        ``docs``, of chunks of those documents only."""
+        if docs is not None and not docs:
+            return []
         if not (self.path / "chroma").exists() or self.count() == 0:
             return []
+        where: dict[str, Any] | None = None
+        n = k
+        if docs is not None and len(docs) <= _WHERE_MAX_DOCS:
+            where = {"doc": {"$in": sorted(docs)}} if len(docs) > 1 else {"doc": next(iter(docs))}
+        elif docs is not None:
+            n = k * 4  # a long $in list is slow: over-fetch, keep the allowed documents
         # No count() first (10 ms on 70,000 vectors): Chroma returns fewer than n_results
         # when it holds fewer, and nothing when it is empty.
-        res = self.collection.query(query_embeddings=[vector.astype(np.float32).tolist()],
-                                    n_results=k, where=where or None, include=["distances"])
-        ids = res["ids"][0]
-        dists = res["distances"][0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+        res = self.collection.query(
+            query_embeddings=[vector.astype(np.float32).tolist()], n_results=n, where=where,
+            include=["distances", "metadatas"] if docs is not None else ["distances"])
+        ids, dists = res["ids"][0], res["distances"][0]
+        if docs is not None:  # each vector carries its document (the id is not parsed)
+            keep = [(m or {}).get("doc") in docs for m in res["metadatas"][0]]
+            ids = [i for i, ok in zip(ids, keep, strict=True) if ok]
+            dists = [d for d, ok in zip(dists, keep, strict=True) if ok]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids[:k], dists[:k], strict=True)]
 
     # ------------------------------------------------------------------ keywords
     def _load_bm25(self) -> None:
@@ -557,6 +575,27 @@ class Index:
         if not toks:
             return self._bm25_ids, np.zeros(len(self._bm25_ids), dtype=np.float32)
         return self._bm25_ids, self._bm25.get_scores(toks)
+
+    def keyword_search(self, tokens: list[str], k: int, docs: set[str] | None = None
+                       ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the ``k`` best chunks with a positive score, best
+        first, ties by chunk id (reproducible runs); with ``docs``, of those documents only."""
+        ids, scores = self.keyword_scores(tokens)
+        if docs is not None and ids:
+            scores = np.where(self._keyword_docs(ids).mask(docs), scores, 0.0)
+        return top_scores(ids, scores, k)
+
+    def _keyword_docs(self, ids: list[str]) -> DocColumn:
+        """The document of each chunk of the keyword index (``ids``, its order), read from
+        the chunk table once per keyword index: a chunk id is never parsed for it."""
+        if self._bm25_docs is None or self._bm25_docs[0] is not ids:
+            doc_of = dict(self._db.execute("SELECT id, doc FROM chunks"))
+            self._bm25_docs = (ids, DocColumn([doc_of.get(c) for c in ids]))
+        return self._bm25_docs[1]
+
+    def passages(self) -> list[str]:
+        """Every chunk's passage (what was embedded), in index order."""
+        return [r[0] for r in self._db.execute("SELECT passage FROM chunks ORDER BY seq")]
 
     # ------------------------------------------------------------------ manifest
     def update_manifest(self, **extra: Any) -> dict[str, Any]:

@@ -4,16 +4,19 @@ None ships: no Chinese cross-encoder's weights can be installed from PyPI, and n
 downloaded at run time. A user who has one sets ``ASSISTANT_RERANKER`` to a
 sentence-transformers ``CrossEncoder`` folder (or a model name already in the Hugging Face
 cache, e.g. ``BAAI/bge-reranker-v2-m3``) and ``ASSISTANT_RERANK_DEPTH`` to how many fused
-hits it re-scores. :class:`~assistant.retrieve.Retriever` decides the order it yields.
+hits it re-scores; :func:`rerank_head` decides the order it yields.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 from .config import Settings
 from .errors import RerankerError
+from .fusion import Candidate
 
 
 @runtime_checkable
@@ -74,3 +77,26 @@ def get_reranker(settings: Settings) -> Reranker | None:
         if found is None:
             found = _CACHE[name] = CrossEncoderReranker(name)
     return found
+
+
+def rerank_head(reranker: Reranker, query: str, ranked: Sequence[Candidate],
+                passages: Mapping[str, str], depth: int,
+                superseded: Callable[[Candidate], bool]) -> list[Candidate]:
+    """Re-score the first ``depth`` candidates on their ``passages`` (the text the embedder
+    saw: document name and heading path give the clause its context); a head candidate
+    without a passage (removed meanwhile) is left out.
+
+    A superseded version's clause reads like its current one's and scores alike, so within
+    the head current versions come first, as in the fused ranking. The head keeps scores
+    above the tail's; each candidate's ``evidence.rerank`` has the model's."""
+    head = [c for c in ranked[:depth] if c.id in passages]
+    tail = list(ranked[depth:])
+    scores = reranker.score(query, [passages[c.id] for c in head])
+    if len(scores) != len(head):
+        raise RerankerError(f"reranker {reranker.id!r} returned {len(scores)} scores "
+                            f"for {len(head)} passages")
+    head = [replace(c, evidence=replace(c.evidence, rerank=float(sc)))
+            for c, sc in zip(head, scores, strict=True)]
+    head.sort(key=lambda c: (superseded(c), -(c.evidence.rerank or 0.0), c.id))
+    base = max((c.score for c in tail), default=0.0)
+    return [replace(c, score=base + len(head) - i) for i, c in enumerate(head)] + tail

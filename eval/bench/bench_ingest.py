@@ -76,7 +76,7 @@ def main() -> None:
     tokens = 0
     if report.embedded:
         emb = get_embedder(s)
-        texts = [r[2] for r in idx._db.execute("SELECT id, doc, passage FROM chunks")]
+        texts = idx.passages()
         tokens = sum(emb.count_tokens(texts))
     t1 = time.perf_counter()
     again = ingest([src], s, progress=False, embed=not args.no_embed)
