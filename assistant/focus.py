@@ -62,11 +62,13 @@ _OBJECTS: dict[str, tuple[str, ...]] = {
     "资料": ("资料", "材料", "提交", "申请书", "证明"),
     "条件": ("条件", "具备", "符合下列", "应当有", "应有"),
     "资格": ("资格", "条件", "具备", "持证"),
-    "程序": ("程序", "流程", "步骤", "申请", "受理", "审查", "审核", "批准", "报告", "处理"),
-    "流程": ("流程", "程序", "步骤", "申请", "受理", "审查", "审核", "批准"),
+    "程序": ("程序", "流程", "步骤", "按照下列", "依照下列"),
+    "流程": ("流程", "程序", "步骤", "按照下列", "依照下列"),
     "步骤": ("步骤", "程序", "流程", "先", "然后"),
-    "手续": ("手续", "程序", "申请", "办理", "登记"),
+    "手续": ("手续", "程序", "申请", "办理", "登记", "受理"),
 }
+# "如何申请办理…": an administrative procedure, answered only where the text says how to apply
+_ASK_APPLY = re.compile(r"(?:如何|怎样|怎么|怎么样)(?:去)?(?:申请|办理|申报|报名|备案|登记)")
 _ASK_OBJECT = re.compile(rf"(?:哪些|什么|何种|哪种)[^，。？?]{{0,8}}?({'|'.join(_OBJECTS)})|({'|'.join(_OBJECTS)})[^，。？?]{{0,8}}(?:是什么|有哪些|怎么|如何)")
 _YES_NO = re.compile(r"是否|能否|能不能|可否|可不可以|可以不|是不是|有没有|(?:吗|(?<!什)么)[？?]?\s*$")
 
@@ -105,7 +107,9 @@ def question_focus(question: str) -> Focus:
 
 def _asked_object(q: str) -> str:
     m = _ASK_OBJECT.search(q)
-    return (m.group(1) or m.group(2)) if m else ""
+    if m:
+        return m.group(1) or m.group(2)
+    return "手续" if _ASK_APPLY.search(q) else ""
 
 
 def _quantity(q: str) -> tuple[str, tuple[str, ...]]:
@@ -225,7 +229,8 @@ def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float]
                 text = f"{own} {context} {w}"
                 c = coverage(local, text)
                 best.any(c, w, elided)
-                if elided or not _has_focus(focus, normalize(w), s, local):
+                if elided or not _has_focus(focus, normalize(w), s, local,
+                                            normalize(f"{h.chunk.heading} {context} {w}")):
                     continue
                 # a number in front matter or a note is about the document, not the subject
                 aside = bool(focus.quantity) and (front or _is_note(s))
@@ -282,12 +287,13 @@ def _sentences(h: Hit) -> list[tuple[str, str]]:
 
 
 # properties a quantity is stated for: "食品抽检合格率大于98.2%" gives 合格率 for 食品 only
-_PROPERTY = re.compile(r"率|温度|浓度|期限|周期|时限|限值|高度|宽度|距离|面积|金额")
+_PROPERTY = re.compile(r"率|温度|浓度|期限|周期|时限|限值|高度|宽度|距离|面积|金额|保存|校准|检定|复审")
 # what may stand between the property and the asking: the property itself is asked
 _ASKED_AFTER = re.compile(
     r"^(?:提出的|规定的|设定的|定的|定了|提出了|的)?(?:目标|指标|要求|标准)?(?:是|为|应|要|需|须)?"
     r"(?:达到|不低于|不高于|不超过|不小于|不大于|控制在|保持)?(?:多少|几|什么|怎样|如何|多高|多大|多长|多久|分别|百分之)"
 )
+_MODAL_TAIL = re.compile(r"(?:至少|最多|最少|一般|通常|必须|应当|需要|要|应|需|须)+$")
 _HEAD_CUT = re.compile(r"[对为给在将把的、和及与,，下中时后里内上]")
 
 
@@ -308,7 +314,7 @@ def sibling_subject(question: str, window: str, terms: dict[str, float]) -> bool
             k += 1
         run = question[end - k : end]
         part = next((p for p in _PARTS.split(window) if run in p), window)
-        head = _HEAD_CUT.split(question[max(0, end - k - 8) : end - k])[-1]
+        head = _HEAD_CUT.split(_MODAL_TAIL.sub("", question[max(0, end - k - 8) : end - k]))[-1]
         mods = [t for t, w in terms.items() if w >= 1.0 and len(t) >= 2 and t in head]
         if any(_pairs_share(t, part) < 0.5 for t in mods):
             return True
@@ -320,15 +326,44 @@ _COUNTED = re.compile(rf"{_ASK}\s*(?:批次|[{_COUNTERS}])([^，,。？?；;]{{2
 
 def _other_counted(question: str, window: str, terms: dict[str, float]) -> bool:
     """"多少个国家技术标准创新基地" against "集成服务基地1个": the window counts something
-    else — under half the weight of the counted noun's words (two words' weight at least)
-    is in it."""
+    else — under half the weight of the counted noun's content words is in it."""
     m = _COUNTED.search(question)
     if m is None:
         return False
     noun = {t: w for t, w in terms.items() if w >= 1.0 and len(t) >= 2 and t in m.group(1)}
     total = sum(noun.values())
     found = sum(w for t, w in noun.items() if _pairs_share(t, window) >= 0.5)
-    return total >= 2.0 and found < 0.5 * total
+    return total >= 1.0 and found < 0.5 * total
+
+
+_ORDINAL = "一二三四五六七八九十甲乙丙丁"
+
+
+def _other_level(terms: dict[str, float], window: str) -> bool:
+    """"二级故障…到达现场" against "一级故障应在2 h内到达现场": the question names one
+    level (二级, 乙类) and the window the same word with another."""
+    for t in terms:
+        if len(t) >= 2 and t[0] in _ORDINAL and t not in window and any(
+                o + t[1:] in window for o in _ORDINAL if o != t[0]):
+            return True
+    return False
+
+
+# actions and properties a quantity is asked of ("保存多少年", "多少日内进行抽查"): a window
+# that states a quantity for another action (巡检, not 保存) does not answer
+_ACTIONS = ("保存|修复|到达|到场|校准|检定|巡检|检测|报告|报警|抽查|更换|复审|办结|公示|备案|召回|培训|"
+            "升级换代|整改|复查|追究|办理|冷却|记录")
+_ACTION_BEFORE = re.compile(rf"({_ACTIONS})(?:期限|时间|周期)?(?:应|要|需|须)?(?:不少于|至少|最多)?\s*{_ASK}")
+_ACTION_AFTER = re.compile(
+    rf"{_ASK}[^，,。?？]{{0,6}}?(?:以内|之内|内|后)?(?:必须|应当|应|要|需要|需|才能|进行|完成|一次)*({_ACTIONS})")
+
+
+def _names_property(question: str, context: str) -> bool:
+    """Does the window (with its headings) name at least one action the quantity is asked
+    of? True when the question names none."""
+    asked = [m.group(1) for m in _ACTION_BEFORE.finditer(question)]
+    asked += [m.group(1) for m in _ACTION_AFTER.finditer(question)]
+    return not asked or any(a in context for a in asked)
 
 
 def _pairs_share(word: str, text: str) -> float:
@@ -336,12 +371,17 @@ def _pairs_share(word: str, text: str) -> float:
     return sum(p in text for p in pairs) / len(pairs)
 
 
-def _has_focus(focus: Focus, window: str, sentence: str, terms: dict[str, float]) -> bool:
-    """Does a window carry what the question asks: its quantity (for the asked subject),
-    the materials or conditions of a procedure, a change between versions?"""
+def _has_focus(focus: Focus, window: str, sentence: str, terms: dict[str, float],
+               context: str = "") -> bool:
+    """Does a window carry what the question asks: its quantity (for the asked subject and
+    action), the materials or conditions of a procedure, a change between versions?
+    ``context`` is the window with its heading path and table caption."""
+    context = context or window
     if focus.quantity and not carries(focus, window):
         return False
-    if focus.quantity and sibling_subject(focus.question, window, terms):
+    if focus.quantity and (sibling_subject(focus.question, window, terms)
+                           or _other_level(terms, window)
+                           or not _names_property(focus.question, context)):
         return False
     if focus.asked_object and not any(w in window for w in _OBJECTS[focus.asked_object]):
         return False

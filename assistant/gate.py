@@ -47,6 +47,8 @@ _STOP_WORDS = {
     # conversational fillers of layperson questions ("术语比较多，能不能做成一张表？")
     "不能", "还能", "可不可以", "行不行", "会不会", "要不要", "比较", "一些", "一张", "一下子",
     "还是", "已经", "这样", "那样", "怎么样", "多少钱", "有人", "别人", "自己", "觉得",
+    # quantifiers: "各级标准" is about 标准
+    "各级", "各类", "各项", "各种", "各个",
 }
 # Words found in nearly every clause of a law or standard: matching them proves little.
 _GENERIC = {

@@ -141,9 +141,8 @@ def test_a_count_of_something_else_is_no_answer() -> None:
 
 
 def test_durations_in_clauses_and_table_rows() -> None:
-    arrive = "智慧路灯二级故障的维修人员应在多少小时内到达现场？"
-    ev = _evidence(arrive, [REPAIR_HIT])
-    assert ev.focus_cov > 0  # "2 h内到达现场" is in the clause (for 一级; the gate may weigh it)
+    ev = _evidence("二级故障应在多长时间内修复？", [REPAIR_HIT])
+    assert ev.focus_cov > 0.5 and "48 h" in ev.sentence
     ev = _evidence("照明单元的巡检周期是多久？", [CYCLE_HIT])
     assert ev.focus_cov > 0.5 and "每周1次" in ev.sentence  # the row read with its caption
 
@@ -180,3 +179,24 @@ def test_questions_without_a_focus_keep_the_topical_score() -> None:
     assert rel.ok and rel.features["focus_factor"] == 1.0 and rel.missing == ""
     # … while the same clause does not answer how much money
     assert not assess_relevance("每年安排的专项资金是多少亿元？", [fund]).ok
+
+
+def test_another_level_or_action_is_no_answer() -> None:
+    # 6.2.1 gives the arrival time of 一级 faults only
+    q = "智慧路灯二级故障的维修人员应在多少小时内到达现场？"
+    assert _evidence(q, [REPAIR_HIT]).focus_cov == 0.0
+    assert _evidence("一级故障应在多少小时内到达现场？", [REPAIR_HIT]).focus_cov > 0.5
+    # 表1 gives inspection periods (巡检), not how long data are kept (保存)
+    assert _evidence("智慧路灯监控单元的视频数据应保存多少天？", [CYCLE_HIT]).focus_cov == 0.0
+    keep = _hit("A.2 记录保存\n巡检记录应保存不少于3年。", "A.2", "附录A 巡检记录表 > A.2 记录保存", LAMP,
+                "DB50/T 9123—2022")
+    assert _evidence("路灯巡检记录至少要保存几年？", [keep]).focus_cov > 0.5
+    assert _evidence("智慧路灯的维修记录应保存多少年？", [keep]).focus_cov == 0.0  # 巡检, not 维修
+
+
+def test_how_to_apply_needs_an_application_procedure() -> None:
+    assert question_focus("高处作业人员如何申请办理特种作业操作证？").asked_object == "手续"
+    staff = _hit("4.2 运行维护人员应经过专业培训，高处作业人员应持证上岗。", "4.2", "4 基本要求 > 4.2", LAMP,
+                 "DB50/T 9123—2022")
+    assert _evidence("路灯维修的高处作业人员如何申请办理特种作业操作证？", [staff]).focus_cov == 0.0
+    assert _evidence("对从事路灯高处作业的人员有什么资格要求？", [staff]).focus_cov > 0.3
