@@ -215,22 +215,22 @@ def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float]
 
     Each hit's sentences are matched against the terms its document's title does not
     hold: words that pick the document ("两江新区") do not pick the sentence within it.
-    ``coverage(terms, text)`` is the weighted share of ``terms`` in ``text``.
+    ``coverage(terms, text)`` is the weighted share of ``terms`` in ``text`` (normalised).
     """
     best = _Best()
     for h in hits:
         title = normalize(f"{h.chunk.std_no} {h.chunk.title}")
         local = {t: w for t, w in terms.items() if t not in title} or terms
-        own = h.chunk.heading.split(">")[-1].strip()
+        heading = normalize(h.chunk.heading)
+        own = heading.split(">")[-1].strip()
         front = _is_front(h)
         for s, context in _sentences(h):
             elided = bool(_ELIDED.search(s))
             for w in windows(s):
-                text = f"{own} {context} {w}"
-                c = coverage(local, text)
+                c = coverage(local, f"{own} {context} {w}")
                 best.any(c, w, elided)
-                if elided or not _has_focus(focus, normalize(w), s, local,
-                                            normalize(f"{h.chunk.heading} {context} {w}")):
+                # the focus checks only for a window that could beat the best one so far
+                if elided or c <= best.fcov or not _has_focus(focus, w, s, local, f"{heading} {context} {w}"):
                     continue
                 # a number in front matter or a note is about the document, not the subject
                 aside = bool(focus.quantity) and (front or _is_note(s))
@@ -272,7 +272,7 @@ def _sentences(h: Hit) -> list[tuple[str, str]]:
     header ("表1 巡检周期 设施类别|日常巡检…"), anything else with nothing."""
     out: list[tuple[str, str]] = []
     caption = header = ""
-    for s in split_sentences(strip_label(h.chunk.text, h.chunk.clause)):
+    for s in split_sentences(normalize(strip_label(h.chunk.text, h.chunk.clause))):
         if _CAPTION.match(s):
             caption, header = s, ""
         elif "|" in s and caption:

@@ -135,16 +135,18 @@ def _term_weight(w: str) -> float:
     return 0.0
 
 
-def coverage(terms: dict[str, float], text: str, grams: set[str] | None = None) -> float:
+def coverage(terms: dict[str, float], text: str, grams: set[str] | None = None,
+             normalized: bool = False) -> float:
     """Weighted share of the query terms found in ``text`` (0..1).
 
     A word missing as a whole earns half credit for the share of its bigrams present, so
-    "强制性国家标准" still partly matches "强制性标准".
+    "强制性国家标准" still partly matches "强制性标准". ``normalized``: ``text`` already went
+    through :func:`normalize` (the sentence windows of :mod:`assistant.focus`).
     """
     if not terms:
         return 0.0
-    t = normalize(text)
-    g = grams if grams is not None else bigrams(t)
+    t = text if normalized else normalize(text)
+    g = grams
     got = total = 0.0
     for w, weight in terms.items():
         total += weight
@@ -152,8 +154,18 @@ def coverage(terms: dict[str, float], text: str, grams: set[str] | None = None) 
             got += weight
         elif len(w) > 2:
             parts = [w[i : i + 2] for i in range(len(w) - 1)]
-            got += weight * 0.5 * sum(p in g for p in parts) / len(parts)
+            if CJK_RUN.fullmatch(w):  # a CJK pair is in the bigrams iff it is in the text
+                found = sum(p in t for p in parts)
+            else:
+                g = g if g is not None else bigrams(t)
+                found = sum(p in g for p in parts)
+            got += weight * 0.5 * found / len(parts)
     return got / total if total else 0.0
+
+
+def window_coverage(terms: dict[str, float], text: str) -> float:
+    """:func:`coverage` of an already normalised text."""
+    return coverage(terms, text, normalized=True)
 
 
 def hit_text(hit: Hit) -> str:
@@ -336,7 +348,7 @@ def signals(query: str, top: Sequence[Hit]) -> Signals:
         terms=len(terms),
         dense_sim=max(sims) if sims else None,
         focus=focus,
-        evidence=sentence_evidence(focus, top, terms, coverage),
+        evidence=sentence_evidence(focus, top, terms, window_coverage),
     )
 
 

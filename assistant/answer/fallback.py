@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..cite import source_label, strip_markers
 from ..focus import carries, question_focus, sentence_evidence
-from ..gate import coverage, query_terms
+from ..gate import query_terms, window_coverage
 from ..grounding import Grounding
 from ..records import Hit
 from ..text import CJK_RUN, normalize, split_sentences
@@ -46,7 +46,7 @@ def weak_answer(question: str, draft: Draft, hits: Sequence[Hit], grounding: Gro
         return "多数句子含资料中没有的数字或未标注来源"
     focus = question_focus(question)
     if focus.quantity and not carries(focus, normalize(strip_markers(draft.text))):
-        ev = sentence_evidence(focus, hits[:3], query_terms(question), coverage)
+        ev = sentence_evidence(focus, hits[:3], query_terms(question), window_coverage)
         if ev.focus_cov > 0:
             return "没有给出资料中写明的所问数值"
     return ""
