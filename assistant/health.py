@@ -162,41 +162,29 @@ class GuardedCursor(sqlite3.Cursor):
 
     connection: GuardedConnection
 
-    def execute(self, *a: Any) -> GuardedCursor:  # type: ignore[override]
+    def _guard(self, step: Callable[..., Any], *a: Any) -> Any:
         try:
-            return super().execute(*a)  # type: ignore[return-value]
+            return step(*a)
         except sqlite3.DatabaseError as e:
             raise self.connection.damaged(e) from None
+
+    def execute(self, *a: Any) -> GuardedCursor:  # type: ignore[override]
+        return self._guard(super().execute, *a)  # type: ignore[no-any-return]
 
     def executemany(self, *a: Any) -> GuardedCursor:  # type: ignore[override]
-        try:
-            return super().executemany(*a)  # type: ignore[return-value]
-        except sqlite3.DatabaseError as e:
-            raise self.connection.damaged(e) from None
+        return self._guard(super().executemany, *a)  # type: ignore[no-any-return]
 
     def fetchone(self) -> Any:
-        try:
-            return super().fetchone()
-        except sqlite3.DatabaseError as e:
-            raise self.connection.damaged(e) from None
+        return self._guard(super().fetchone)
 
     def fetchmany(self, *a: Any) -> list[Any]:
-        try:
-            return super().fetchmany(*a)
-        except sqlite3.DatabaseError as e:
-            raise self.connection.damaged(e) from None
+        return self._guard(super().fetchmany, *a)  # type: ignore[no-any-return]
 
     def fetchall(self) -> list[Any]:
-        try:
-            return super().fetchall()
-        except sqlite3.DatabaseError as e:
-            raise self.connection.damaged(e) from None
+        return self._guard(super().fetchall)  # type: ignore[no-any-return]
 
     def __next__(self) -> Any:
-        try:
-            return super().__next__()
-        except sqlite3.DatabaseError as e:
-            raise self.connection.damaged(e) from None
+        return self._guard(super().__next__)
 
 
 class GuardedConnection(sqlite3.Connection):
