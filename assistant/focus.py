@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .records import Hit
-from .text import PUNCT_END, normalize, split_sentences, strip_label
+from .text import CJK, PUNCT_END, normalize, split_sentences, strip_label
 
 # ---------------------------------------------------------------------------------------
 # the question's focus
@@ -67,6 +67,7 @@ _OBJECTS: dict[str, tuple[str, ...]] = {
     "步骤": ("步骤", "程序", "流程", "先", "然后"),
     "手续": ("手续", "程序", "申请", "办理", "登记", "受理"),
 }
+_ASK_SUBMIT = re.compile(rf"(?:提交|提供|出具|填写|签署)(?:什么样的|什么|哪些|哪种|何种)([{CJK}]{{2,10}})")
 # "如何申请办理…": an administrative procedure, answered only where the text says how to apply
 _ASK_APPLY = re.compile(r"(?:如何|怎样|怎么|怎么样)(?:去)?(?:申请|办理|申报|报名|备案|登记)")
 _ASK_OBJECT = re.compile(rf"(?:哪些|什么|何种|哪种)[^，。？?]{{0,8}}?({'|'.join(_OBJECTS)})|({'|'.join(_OBJECTS)})[^，。？?]{{0,8}}(?:是什么|有哪些|怎么|如何)")
@@ -83,7 +84,7 @@ class Focus:
     comparison: bool = False
     procedure: bool = False
     yes_no: bool = False
-    asked_object: str = ""  # "材料", "条件", "程序" …: what a procedure question asks for
+    asked_object: str = ""  # "材料", "条件", "程序", "声明" …: what a procedure question asks for
     numbers: frozenset[str] = frozenset()  # the numbers the question itself writes ("2027")
     question: str = ""  # the question, normalised
 
@@ -106,9 +107,14 @@ def question_focus(question: str) -> Focus:
 
 
 def _asked_object(q: str) -> str:
+    """What a procedure question asks for: 材料, 条件, 程序 … or the thing to be submitted
+    ("提交什么样的专利实施许可声明" → 声明)."""
     m = _ASK_OBJECT.search(q)
     if m:
         return m.group(1) or m.group(2)
+    m = _ASK_SUBMIT.search(q)
+    if m:
+        return m.group(1)[-2:]
     return "手续" if _ASK_APPLY.search(q) else ""
 
 
@@ -195,6 +201,7 @@ class SentenceEvidence:
     front_only: bool  # the best focus window lies in front matter or a note
     elided: bool  # the best window is an omitted text ("（略）")
     sentence: str = ""  # the window behind focus_cov (for reports and tests)
+    foreign: str = ""  # a specific word of the question the hits do not hold ("充电桩")
 
 
 def windows(sentence: str, limit: int = 3) -> list[str]:
@@ -218,7 +225,8 @@ def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float]
     ``coverage(terms, text)`` is the weighted share of ``terms`` in ``text`` (normalised).
     """
     best = _Best()
-    for h in hits:
+    foreign = _foreign_word(focus, terms, hits)
+    for h in hits if not foreign else ():
         title = normalize(f"{h.chunk.std_no} {h.chunk.title}")
         local = {t: w for t, w in terms.items() if t not in title} or terms
         heading = normalize(h.chunk.heading)
@@ -235,7 +243,26 @@ def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float]
                 # a number in front matter or a note is about the document, not the subject
                 aside = bool(focus.quantity) and (front or _is_note(s))
                 best.focus(c * (0.5 if aside else 1.0), w, aside)
-    return best.evidence()
+    ev = best.evidence()
+    return replace(ev, foreign=foreign, sentence_cov=best.cov) if foreign else ev
+
+
+_ASKING = re.compile(r"多|几|什么|哪|怎|如何|百分|工作日")  # asking words and units: no subject
+
+
+def _foreign_word(focus: Focus, terms: dict[str, float], hits: Sequence[Hit]) -> str:
+    """For a quantity question: a specific word of it (three CJK characters or more) of
+    which the hits — titles, headings and texts — hold under half the character pairs.
+    A limit for 电动汽车充电桩 is not in a street-lamp standard, however on topic the rest."""
+    if not focus.quantity:
+        return ""
+    blob = normalize(" ".join(f"{h.chunk.std_no} {h.chunk.title} {h.chunk.heading} {h.chunk.text}"
+                              for h in hits))
+    for t, w in terms.items():
+        if (w >= 1.5 and len(t) >= 3 and _CJK_WORD.fullmatch(t) and not _ASKING.search(t)
+                and _pairs_share(t, blob) < 0.5):
+            return t
+    return ""
 
 
 @dataclass
@@ -337,6 +364,7 @@ def _other_counted(question: str, window: str, terms: dict[str, float]) -> bool:
 
 
 _ORDINAL = "一二三四五六七八九十甲乙丙丁"
+_CJK_WORD = re.compile(rf"[{CJK}]+")
 
 
 def _other_level(terms: dict[str, float], window: str) -> bool:
@@ -383,7 +411,8 @@ def _has_focus(focus: Focus, window: str, sentence: str, terms: dict[str, float]
                            or _other_level(terms, window)
                            or not _names_property(focus.question, context)):
         return False
-    if focus.asked_object and not any(w in window for w in _OBJECTS[focus.asked_object]):
+    if focus.asked_object and not any(
+            w in window for w in _OBJECTS.get(focus.asked_object, (focus.asked_object,))):
         return False
     return not (focus.comparison and not _CHANGE.search(sentence))
 

@@ -312,6 +312,8 @@ def missing_label(focus: Focus, evidence: SentenceEvidence | None) -> str:
     """What the sources do not give, in the words of a refusal ("该比例", "版本间的变化")."""
     if evidence is not None and evidence.elided:
         return "所问内容（原文略）"
+    if focus.quantity and evidence is not None and evidence.foreign:
+        return f"“{evidence.foreign}”的{_QUANTITY_LABEL.get(focus.quantity, '该数值')[1:]}"
     if focus.quantity:
         return _QUANTITY_LABEL.get(focus.quantity, "该数值")
     if focus.asked_object:

@@ -200,3 +200,18 @@ def test_how_to_apply_needs_an_application_procedure() -> None:
                  "DB50/T 9123—2022")
     assert _evidence("路灯维修的高处作业人员如何申请办理特种作业操作证？", [staff]).focus_cov == 0.0
     assert _evidence("对从事路灯高处作业的人员有什么资格要求？", [staff]).focus_cov > 0.3
+
+
+def test_a_product_the_hits_never_name_is_no_answer() -> None:
+    q = "智慧路灯上的电动汽车充电桩单元多久巡检一次？"
+    ev = _evidence(q, [CYCLE_HIT, REPAIR_HIT])
+    assert ev.foreign in ("电动汽车", "充电桩") and ev.focus_cov == 0.0
+    rel = assess_relevance(q, [CYCLE_HIT, REPAIR_HIT])
+    assert not rel.ok and rel.missing.startswith(f"“{ev.foreign}”的")
+    assert _evidence("照明单元多久巡检一次？", [CYCLE_HIT]).foreign == ""
+
+
+def test_the_thing_to_submit_must_be_named() -> None:
+    q = "标准涉及专利时，专利持有人需要提交什么样的专利实施许可声明？"
+    assert question_focus(q).asked_object == "声明"
+    assert _evidence(q, [PREFACE_HIT]).focus_cov == 0.0
