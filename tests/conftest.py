@@ -25,10 +25,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Gradio app, training loops.
 SLOW_MARKERS = ("integration", "browser", "shared")
 NEEDS_SHARED = "../shared/corpus/laws not present"  # needs_shared()'s reason: reads ../shared
+SLOW_MODULES = frozenset({
+    "tests/test_retrieve.py",  # ingests laws from ../shared (skips in a fixture, unmarked)
+})
 SLOW_TESTS = frozenset({  # node ids, without parameters (all of a test's cases)
     "tests/test_check_bench.py::test_docx_and_pdf_drafts",
     "tests/test_check_bench.py::test_recall_precision_and_clean_drafts_markdown",
     "tests/test_cli.py::test_ingest_search_info_docs_show",
+    "tests/test_embed_cpu.py::test_this_cpu_agrees_with_torch",
     "tests/test_evaluate.py::test_finish_draws_plots",
     "tests/test_evaluate.py::test_llamaindex_baseline_maps_chunks_to_clauses",
     "tests/test_evaluate.py::test_run_eval_fake_embedder_on_builtin_corpus",
@@ -37,6 +41,7 @@ SLOW_TESTS = frozenset({  # node ids, without parameters (all of a test's cases)
     "tests/test_index_health.py::test_a_second_ingest_fails_fast_or_waits_and_the_index_stays_whole",
     "tests/test_index_health.py::test_damaged_chunks_sqlite_is_one_line",
     "tests/test_index_health.py::test_garbage_chroma_sqlite_is_one_line_and_ingest_rebuilds",
+    "tests/test_index_health.py::test_vectors_deleted_behind_sqlites_back_are_reported_and_reembedded",
     "tests/test_ingest.py::test_kill_9_mid_ingest_leaves_a_working_index",
     "tests/test_ingest.py::test_search_does_not_import_llama_index",
     "tests/test_library.py::test_bm25_and_exact_lookups_find_the_same_clauses",
@@ -48,6 +53,7 @@ SLOW_TESTS = frozenset({  # node ids, without parameters (all of a test's cases)
     "tests/test_load.py::test_scanned_pdf_without_words_says_ocr_found_nothing",
     "tests/test_query_adapter.py::test_fit_learns_pairs_and_duplicates_are_not_negatives",
     "tests/test_query_adapter.py::test_tune_writes_a_better_adapter_and_refuses_a_worse",
+    "tests/test_refusal_curve.py::test_report_has_the_curve_plot_and_the_held_out_part",
     "tests/test_rerank.py::test_real_cross_encoder_through_the_cli",
     "tests/test_rerank.py::test_reranker_errors_are_one_line",
     "tests/test_ui.py::test_ask_follow_up_and_filters",
@@ -67,7 +73,8 @@ SLOW_CASES = frozenset({  # single parameterised cases
 
 def is_slow(item: pytest.Item) -> bool:
     """Whether ``item`` belongs to the slow tier (see SLOW_MARKERS and SLOW_TESTS)."""
-    if item.nodeid.split("[", 1)[0] in SLOW_TESTS or item.nodeid in SLOW_CASES:
+    name = item.nodeid.split("[", 1)[0]
+    if name in SLOW_TESTS or item.nodeid in SLOW_CASES or name.split("::")[0] in SLOW_MODULES:
         return True
     if any(item.get_closest_marker(m) for m in SLOW_MARKERS):
         return True
