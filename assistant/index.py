@@ -17,7 +17,6 @@ rebuilt from the stored tokens when opened.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -31,8 +30,8 @@ import numpy as np
 from .config import Settings
 from .errors import IndexMismatch, IndexMissing
 from .health import GuardedConnection, VectorHealth, read_manifest, rebuild_hint, sources_in
+from .keyword_index import KeywordIndex
 from .records import Chunk, DocMeta
-from .scoring import DocColumn, top_scores
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -104,10 +103,7 @@ class Index:
         self._health: VectorHealth | None = None
         self._store: Any = None
         self._collection: Any = None
-        self._bm25: Any = None
-        self._bm25_ids: list[str] = []
-        self._bm25_gen = -1
-        self._bm25_docs: tuple[list[str], DocColumn] | None = None
+        self._keywords = KeywordIndex(path / "bm25", self._db, self._lock, self.generation)
         self._docs_cache: dict[str, DocInfo] | None = None
         self._refs: Any = None
         self._refs_gen = -1
@@ -492,24 +488,22 @@ class Index:
         return [(i, 1.0 - float(d)) for i, d in zip(ids[:k], dists[:k], strict=True)]
 
     # ------------------------------------------------------------------ keywords
-    def _load_bm25(self) -> None:
-        gen = self.generation()
-        if self._bm25 is not None and self._bm25_gen == gen:
-            return
-        with self._lock:
-            import bm25s
+    def bm25_stale(self) -> bool:
+        return self._keywords.stale()
 
-            meta = self._bm25_meta()
-            if meta is not None:
-                try:
-                    self._bm25 = bm25s.BM25.load(str(self.path / "bm25"), mmap=False,
-                                                 show_progress=False)
-                    self._bm25_ids = meta["ids"]
-                    self._bm25_gen = meta["generation"]
-                    return
-                except (OSError, ValueError, KeyError):
-                    pass  # half-written: rebuild below
-            self.rebuild_bm25()
+    def rebuild_bm25(self) -> None:
+        """Rebuild the keyword index from the stored tokens and persist it atomically."""
+        self._keywords.rebuild()
+
+    def keyword_scores(self, tokens: list[str]) -> tuple[list[str], np.ndarray]:
+        """BM25 score of every chunk for the query tokens, aligned with the returned ids."""
+        return self._keywords.scores(tokens)
+
+    def keyword_search(self, tokens: list[str], k: int, docs: set[str] | None = None
+                       ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the ``k`` best chunks with a positive score, best
+        first, ties by chunk id; with ``docs``, of those documents only."""
+        return self._keywords.search(tokens, k, docs)
 
     def retokenize(self) -> int:
         """Re-tokenize every stored passage (after a tokenizer change); vectors are kept."""
@@ -522,76 +516,6 @@ class Index:
             self._bump()
         self.manifest["tokenizer"] = TOKENIZER_VERSION
         return len(rows)
-
-    def _bm25_meta(self) -> dict[str, Any] | None:
-        """The persisted keyword index's ``ids.json``, if it was built at the current
-        generation (every change of documents or tokens bumps it); else None."""
-        try:
-            meta = json.loads((self.path / "bm25" / "ids.json").read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        return meta if meta.get("generation") == self.generation() else None
-
-    def bm25_stale(self) -> bool:
-        return self._bm25_meta() is None
-
-    def rebuild_bm25(self) -> None:
-        """Rebuild the keyword index from the stored tokens and persist it atomically."""
-        import bm25s
-
-        with self._lock:
-            gen = self.generation()
-            ids: list[str] = []
-            corpus: list[list[str]] = []
-            for cid, toks in self._db.execute("SELECT id, tokens FROM chunks ORDER BY seq"):
-                ids.append(cid)
-                corpus.append(toks.split(" ") if toks else [])
-            model = bm25s.BM25(k1=1.2, b=0.75)
-            if corpus:
-                model.index(corpus, show_progress=False)
-                tmp = self.path / f"bm25.tmp{os.getpid()}"
-                model.save(str(tmp), show_progress=False)
-                _write_json(tmp / "ids.json", {"generation": gen, "ids": ids})
-                final = self.path / "bm25"
-                old = self.path / f"bm25.old{os.getpid()}"
-                if final.exists():
-                    final.rename(old)
-                tmp.rename(final)
-                if old.exists():
-                    import shutil
-
-                    shutil.rmtree(old, ignore_errors=True)
-            self._bm25 = model if corpus else None
-            self._bm25_ids = ids
-            self._bm25_gen = gen
-
-    def keyword_scores(self, tokens: list[str]) -> tuple[list[str], np.ndarray]:
-        """BM25 score of every chunk for the query tokens, aligned with the returned ids."""
-        self._load_bm25()
-        if self._bm25 is None:
-            return [], np.zeros(0, dtype=np.float32)
-        vocab = self._bm25.vocab_dict
-        toks = [t for t in tokens if t in vocab]
-        if not toks:
-            return self._bm25_ids, np.zeros(len(self._bm25_ids), dtype=np.float32)
-        return self._bm25_ids, self._bm25.get_scores(toks)
-
-    def keyword_search(self, tokens: list[str], k: int, docs: set[str] | None = None
-                       ) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the ``k`` best chunks with a positive score, best
-        first, ties by chunk id (reproducible runs); with ``docs``, of those documents only."""
-        ids, scores = self.keyword_scores(tokens)
-        if docs is not None and ids:
-            scores = np.where(self._keyword_docs(ids).mask(docs), scores, 0.0)
-        return top_scores(ids, scores, k)
-
-    def _keyword_docs(self, ids: list[str]) -> DocColumn:
-        """The document of each chunk of the keyword index (``ids``, its order), read from
-        the chunk table once per keyword index: a chunk id is never parsed for it."""
-        if self._bm25_docs is None or self._bm25_docs[0] is not ids:
-            doc_of = dict(self._db.execute("SELECT id, doc FROM chunks"))
-            self._bm25_docs = (ids, DocColumn([doc_of.get(c) for c in ids]))
-        return self._bm25_docs[1]
 
     def passages(self) -> list[str]:
         """Every chunk's passage (what was embedded), in index order."""
