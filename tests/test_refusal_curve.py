@@ -68,4 +68,4 @@ def test_in_domain_sets_are_in_the_manifest_and_the_gate() -> None:
         total += len(qs)
     assert total >= 60
     assert thresholds["unanswerable-indomain"]["answers"]["refusal_accuracy"] >= 0.9
-    assert thresholds["unanswerable-indomain-std"]["answers"]["refusal_accuracy"] >= 0.9
+    assert thresholds["unanswerable-indomain-std"]["answers"]["refusal_accuracy"] >= 0.8
