@@ -70,7 +70,12 @@ class _FastEncoder:
         self.heads = int(cfg["num_attention_heads"])
         self.eps = float(cfg["layer_norm_eps"])
         self.pos_offset = _position_offset(cfg)
-        self.word = t("embeddings.word_embeddings.weight")
+        # The vocabulary table is most of the model (250k × 384: 384 MB in fp32) and only
+        # gathered from: kept in 16 bits (its values are 4-bit codes × fp16 scales, so fp16
+        # rounds them by at most 2^-11), rows widened after the gather.
+        word = weight("embeddings.word_embeddings.weight").detach()
+        self.word = word.to(torch.float16 if dtype == torch.float32 else dtype).contiguous()
+        del word
         self.pos = t("embeddings.position_embeddings.weight")
         self.type0 = t("embeddings.token_type_embeddings.weight")[0].contiguous()
         self.emb_ln = (t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"))
@@ -185,7 +190,7 @@ class _FastEncoder:
         n, seq = ids.shape
         h, heads = self.hidden, self.heads
         positions = torch.arange(self.pos_offset, self.pos_offset + seq)
-        x = self.word[ids]
+        x = self.word[ids].to(self.dtype)
         x += self.pos[positions]
         x += self.type0
         x = F.layer_norm(x, (h,), *self.emb_ln, self.eps).view(n * seq, h)
