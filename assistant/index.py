@@ -31,6 +31,7 @@ from .config import Settings
 from .errors import IndexMismatch, IndexMissing
 from .health import GuardedConnection, VectorHealth, read_manifest, rebuild_hint, sources_in
 from .keyword_index import KeywordIndex
+from .parse import supersede
 from .records import Chunk, DocMeta
 
 FORMAT = 1
@@ -77,10 +78,6 @@ class DocInfo:
     meta: DocMeta
     n_chunks: int
     ingested_at: float
-
-
-def _chunk_from_row(data: str) -> Chunk:
-    return Chunk(**json.loads(data))
 
 
 class Index:
@@ -167,6 +164,9 @@ class Index:
             for meta, n, at in rows:
                 m = DocMeta(**json.loads(meta))
                 docs[m.doc] = DocInfo(m, n, at)
+            # A standard that a newer indexed edition replaces is 被代替 (derived on read,
+            # not stored: removing the newer edition gives the old one its status back).
+            supersede([d.meta for d in docs.values()])
             self._docs_cache = docs
         return self._docs_cache
 
@@ -277,6 +277,14 @@ class Index:
         return self._refs
 
     # ------------------------------------------------------------------ chunks
+    def _chunk(self, data: str) -> Chunk:
+        """A stored chunk, with its document's current status (see ``documents``)."""
+        c = Chunk(**json.loads(data))
+        info = self.documents().get(c.doc)
+        if info is not None:
+            c.status = info.meta.status
+        return c
+
     def _rows_by_id(self, columns: str, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
         """``SELECT id, <columns>`` for these chunk ids, 500 at a time (SQLite's limit on
         bound parameters is lower than a query's candidates)."""
@@ -287,7 +295,7 @@ class Index:
             yield from self._db.execute(q, part)
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        return {cid: _chunk_from_row(data) for cid, data in self._rows_by_id("data", ids)}
+        return {cid: self._chunk(data) for cid, data in self._rows_by_id("data", ids)}
 
     def chunk_keys(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """chunk id → (doc, clause), without decoding the chunks."""
@@ -295,7 +303,7 @@ class Index:
 
     def chunks_of(self, doc: str) -> list[Chunk]:
         rows = self._db.execute("SELECT data FROM chunks WHERE doc=? ORDER BY ordinal", (doc,))
-        return [_chunk_from_row(r[0]) for r in rows]
+        return [self._chunk(r[0]) for r in rows]
 
     def find_clause(self, clause: str, docs: Iterable[str] | None = None) -> list[Chunk]:
         """Chunks whose label is exactly ``clause`` (optionally within ``docs``)."""
@@ -305,11 +313,11 @@ class Index:
             q += f" AND doc IN ({','.join('?' * len(docs))})"
             args += docs
         rows = self._db.execute(q + " ORDER BY doc, ordinal", args).fetchall()
-        return [_chunk_from_row(d) for (d,) in rows]
+        return [self._chunk(d) for (d,) in rows]
 
     def iter_chunks(self) -> Iterator[Chunk]:
         for (data,) in self._db.execute("SELECT data FROM chunks ORDER BY seq"):
-            yield _chunk_from_row(data)
+            yield self._chunk(data)
 
     def count(self, pending: bool = False) -> int:
         q = "SELECT COUNT(*) FROM chunks" + (" WHERE embedded=0" if pending else "")
