@@ -60,6 +60,17 @@ def _cell(text: str) -> str:
                    for ch in text)
 
 
+def page_ranges(pages: list[int]) -> str:
+    """[1, 2, 3, 5] → "1–3, 5"."""
+    runs: list[list[int]] = []
+    for p in sorted(set(pages)):
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    return ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in runs)
+
+
 def _nonblank(text: str, what: str) -> str:
     """Reject an empty or blank argument as a usage error (exit status 2)."""
     if not text.strip():
@@ -124,6 +135,8 @@ def ingest(
     def show(fr: Any) -> None:
         if fr.status == "failed" and not as_json:
             typer.echo(f"failed: {fr.reason}", err=True)
+        if fr.ocr_pages and not as_json:  # scanned pages: the engineer should know
+            typer.echo(f"OCR: {fr.path} pages {page_ranges(fr.ocr_pages)}", err=True)
 
     report = run(paths, s, catalog=catalog, prune=prune, progress=not (quiet or as_json),
                  embed=not no_embed, on_file=show)

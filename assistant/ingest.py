@@ -32,6 +32,7 @@ class FileResult:
     status: str  # added / updated / unchanged / failed / removed
     reason: str = ""
     chunks: int = 0
+    ocr_pages: list[int] = field(default_factory=list)  # PDF pages read by OCR (1-based)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class IngestReport:
             "added": self.count("added"), "updated": self.count("updated"),
             "unchanged": self.count("unchanged"), "removed": self.count("removed"),
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "ocr": {f.path: f.ocr_pages for f in self.files if f.ocr_pages},
             "embedded": self.embedded, "pending": self.pending,
             "repaired": self.repaired, "seconds": round(self.seconds, 2),
         }
@@ -217,7 +219,8 @@ def _ingest_file(index: Index, f: Path, root: Path, rel: str,
     sha = _sha256(f)
     if known.get(rel) == (sha, CHUNKER_VERSION):
         return FileResult(rel, "unchanged")
-    parsed = parse(load_file(f, root), catalog)
+    loaded = load_file(f, root)
+    parsed = parse(loaded, catalog)
     parsed.meta.sha256 = sha
     chunks = chunk_document(parsed)
     if not chunks:
@@ -230,7 +233,8 @@ def _ingest_file(index: Index, f: Path, root: Path, rel: str,
     tokens = [tokenize(p) for p in passages]
     # The root is stored absolute, so that --prune finds it from any working directory.
     index.replace_document(parsed.meta, chunks, passages, tokens, str(root.resolve()))
-    return FileResult(rel, "updated" if rel in known else "added", chunks=len(chunks))
+    return FileResult(rel, "updated" if rel in known else "added", chunks=len(chunks),
+                      ocr_pages=loaded.ocr_pages)
 
 
 def _prune(index: Index, paths: list[Path], seen: set[str],

@@ -109,3 +109,26 @@ def test_docs_listing_keeps_one_line_per_document(env: Path) -> None:
     assert len(lines) == 2  # the policy text and the odd file name, one line each
     odd_line = next(x for x in lines if "第二行" in x)
     assert odd_line.startswith("通知\\n第二行\\t.md\t")
+
+
+def test_page_ranges() -> None:
+    from assistant.cli import page_ranges
+
+    assert page_ranges([5, 1, 2, 3, 3]) == "1–3, 5"
+    assert page_ranges([4]) == "4"
+
+
+@pytest.mark.slow
+def test_ingest_names_the_pages_it_ocrd(env: Path) -> None:
+    """A scanned PDF is OCR'd page by page, and the ingest says which pages."""
+    from assistant.load.ocr import tesseract_missing
+
+    if tesseract_missing():
+        pytest.skip(f"{tesseract_missing()} (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
+    scan = Path(__file__).parent.parent / "eval/datasets/library/pdf-scan/DB50_T_90206-2022.pdf"
+    shutil.copy(scan, env / scan.name)
+    r = runner.invoke(app, ["ingest", str(env), "-q"])
+    assert r.exit_code == 0, r.output
+    assert f"OCR: {scan.name} pages 1–3" in r.output
+    j = runner.invoke(app, ["ingest", str(env / scan.name), "--json"])
+    assert j.exit_code == 0 and json.loads(j.output)["ocr"] == {}  # unchanged: not OCR'd again
