@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     answer_mode: str = Field("extractive", description="a registered answer backend "
                              "(assistant.answer.register_backend): extractive, openai, llamacpp")
     min_relevance: float = Field(0.0, description="refuse below this evidence score (0 = auto)")
+    gate_focus: bool = Field(True, description="refuse when no retrieved sentence gives what the "
+                             "question asks (a quantity, a procedure's materials, a change); off = "
+                             "topical relevance only, as before issue 19")
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""

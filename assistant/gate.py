@@ -268,7 +268,8 @@ class Signals:
 
 def decide(question: str, hits: Sequence[Hit], settings: Settings) -> Relevance:
     """The gate for ``settings``: its threshold and its embedder's calibrated band."""
-    return assess_relevance(question, hits, settings.min_relevance, dense_band_for(settings.embed_model))
+    return assess_relevance(question, hits, settings.min_relevance, dense_band_for(settings.embed_model),
+                            focus=settings.gate_focus)
 
 
 def assess_relevance(
@@ -276,6 +277,7 @@ def assess_relevance(
     hits: Sequence[Hit],
     min_relevance: float = 0.0,
     dense_band: tuple[float, float] | None = E5_BAND,
+    focus: bool = True,
 ) -> Relevance:
     """Decide whether the hits can answer ``query``.
 
@@ -283,7 +285,8 @@ def assess_relevance(
     question's content words found in one of the top three clauses — with what the dense
     side sees: the best cosine, rescaled from the embedder's calibrated band. A clause the
     question names exactly is always relevant; a standard number the question names but
-    no hit carries is not. ``min_relevance`` > 0 replaces the calibrated threshold.
+    no hit carries is not. ``min_relevance`` > 0 replaces the calibrated threshold;
+    ``focus=False`` leaves out the focus factor (topical relevance only).
     """
     thr = min_relevance if min_relevance > 0 else AUTO_MIN_RELEVANCE
     ruled = _rules(query, hits)
@@ -291,7 +294,7 @@ def assess_relevance(
         return ruled
     sig = signals(query, hits[:3])
     topical = _score(sig, dense_band)
-    score = round(topical * sig.focus_factor(), 4)
+    score = round(topical * (sig.focus_factor() if focus else 1.0), 4)
     ok = score >= thr
     missing = ""
     if ok:

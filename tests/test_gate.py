@@ -215,3 +215,14 @@ def test_the_thing_to_submit_must_be_named() -> None:
     q = "标准涉及专利时，专利持有人需要提交什么样的专利实施许可声明？"
     assert question_focus(q).asked_object == "声明"
     assert _evidence(q, [PREFACE_HIT]).focus_cov == 0.0
+
+
+def test_the_focus_can_be_switched_off_for_comparison() -> None:
+    from assistant.config import Settings
+    from assistant.gate import decide
+
+    q = "方案要求家庭医生签约服务覆盖率达到百分之多少？"
+    hits = [HEALTH_HIT, TARGET_HIT]
+    assert not decide(q, hits, Settings(embed_model="fake")).ok
+    before = decide(q, hits, Settings(embed_model="fake", gate_focus=False))
+    assert before.ok and before.missing == ""  # topical relevance alone answers it
