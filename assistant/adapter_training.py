@@ -221,7 +221,7 @@ class FitConfig:
     method: str = "linear"
     rank: int = 64  # lowrank
     hidden: int = 512  # mlp
-    epochs: int = 40
+    epochs: int = 20
     lr: float = 2e-3
     weight_decay: float = 1e-2
     tau: float = 0.05  # softmax temperature over cosines
@@ -311,6 +311,20 @@ def fit(queries: np.ndarray, examples: Sequence[Example], matrix: np.ndarray,
     ``frozen`` is a fixed residual already added to each query (the parts of an adapter
     being extended); ``tick(1)`` after each epoch.
     """
+    import torch
+
+    # One thread: these matrices are small, and on a shared machine a paused OpenMP
+    # worker stalls every step of a multi-threaded one.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _fit(queries, examples, matrix, cfg, frozen, tick)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(queries: np.ndarray, examples: Sequence[Example], matrix: np.ndarray,
+         cfg: FitConfig, frozen: np.ndarray | None, tick: Tick | None) -> dict[str, np.ndarray]:
     import torch
 
     torch.manual_seed(cfg.seed)

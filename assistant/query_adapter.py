@@ -56,7 +56,7 @@ def _memory(q: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
     cosine ``null``: a query like none of them is left (nearly) as it is."""
     tau = float(w["tau"])
     logits = (q @ w["K"].T) / tau
-    sink = np.full(logits.shape[:-1] + (1,), float(w["null"]) / tau, dtype=np.float32)
+    sink = np.full((*logits.shape[:-1], 1), float(w["null"]) / tau, dtype=np.float32)
     top = np.maximum(logits.max(axis=-1, keepdims=True), sink)
     att = np.exp(logits - top)
     return float(w["alpha"]) * (att @ w["V"]) / (att.sum(axis=-1, keepdims=True)
@@ -225,8 +225,18 @@ class AdaptedEmbedder:
         return getattr(self.base, name)
 
 
+_WRAPPED: dict[tuple[int, int], AdaptedEmbedder] = {}
+
+
 def with_query_adapter(embedder: Any, setting: str) -> Any:
-    """``embedder`` wrapped in the adapter ``setting`` selects, or as it is."""
+    """``embedder`` wrapped in the adapter ``setting`` selects, or as it is (one wrapper
+    per embedder and adapter, so that one setting gives one object per process)."""
     base = embedder.base if isinstance(embedder, AdaptedEmbedder) else embedder
     adapter = resolve_adapter(setting, base.id, base.dim)
-    return base if adapter is None else AdaptedEmbedder(base, adapter)
+    if adapter is None:
+        return base
+    key = (id(base), id(adapter))
+    wrapped = _WRAPPED.get(key)
+    if wrapped is None or wrapped.base is not base or wrapped.adapter is not adapter:
+        wrapped = _WRAPPED[key] = AdaptedEmbedder(base, adapter)
+    return wrapped

@@ -169,8 +169,7 @@ class _Bar:
 
     def start(self, what: str, total: int) -> None:
         if self.p is not None:
-            if self.task is not None:
-                self.p.update(self.task, visible=False)
+            self.stop()
             self.task = self.p.add_task(what, total=total)
 
     def tick(self, n: int) -> None:
@@ -178,7 +177,9 @@ class _Bar:
             self.p.advance(self.task, n)
 
     def stop(self) -> None:
-        self.start("", 0)
+        if self.p is not None and self.task is not None:
+            self.p.update(self.task, visible=False)
+        self.task = None
 
 
 @dataclass

@@ -162,7 +162,8 @@ def model_dir(cache_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def default(cache_dir: Path, model_dir: Path) -> embed.DefaultEmbedder:
-    emb = get_embedder(Settings(cache_dir=cache_dir, embed_model=DEFAULT_EMBED_MODEL))
+    emb = get_embedder(Settings(cache_dir=cache_dir, embed_model=DEFAULT_EMBED_MODEL,
+                                query_adapter="none"))
     assert isinstance(emb, embed.DefaultEmbedder)
     return emb
 
@@ -240,7 +241,7 @@ def test_default_embedder_loads_lazily(model_dir: Path) -> None:
 @pytest.mark.integration
 def test_default_embedder_api(default: Embedder, cache_dir: Path) -> None:
     assert default.id == embed.DEFAULT_EMBEDDER_ID and default.dim == 384
-    assert get_embedder(Settings(cache_dir=cache_dir)) is default  # one load per process
+    assert get_embedder(Settings(cache_dir=cache_dir, query_adapter="none")) is default  # one load per process
     seen: list[int] = []
     long_text = "标准化工作导则规定了文件的结构和起草规则。" * 100  # > 512 tokens: truncated
     texts = [*PASSAGES, long_text, ""]

@@ -246,7 +246,9 @@ def test_tune_writes_a_better_adapter_and_refuses_a_worse(small_index, tmp_path)
              heldout_percent=40, progress=False)
     assert not r.better() and r.written is None and not out.exists()
     assert sum(r.after.values()) < sum(r.before.values())
-    r = tune([_pairs_file(tmp_path / "good.jsonl", good + easy)], s, tmp_path / "ok.npz",
+    # Questions asked twice in other words: what is learned on one carries to the other.
+    twins = good + [TrainingPair(p.qid + "b", p.question + "呢？", p.gold) for p in good]
+    r = tune([_pairs_file(tmp_path / "good.jsonl", twins)], s, tmp_path / "ok.npz",
              FitConfig(method="linear", epochs=30, lr=1e-2), heldout_percent=30,
              progress=False)
     assert r.better() and r.written == tmp_path / "ok.npz"
