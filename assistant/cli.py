@@ -87,7 +87,7 @@ def _main(
     embed_model: str = typer.Option(None, "--embed-model", help="embedder [env ASSISTANT_EMBED_MODEL]"),
     query_adapter: str = typer.Option(None, "--query-adapter",
                                       help="learned query adapter: default, none or an .npz path "
-                                      "[env ASSISTANT_QUERY_ADAPTER; default]"),
+                                      "[env ASSISTANT_QUERY_ADAPTER; none]"),
     reranker: str = typer.Option(None, "--reranker",
                                  help="cross-encoder folder or cached name [env ASSISTANT_RERANKER]"),
     rerank_depth: int = typer.Option(None, "--rerank-depth",

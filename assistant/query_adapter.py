@@ -11,8 +11,9 @@ seed, training data hashes, validation numbers). It belongs to one embedder: loa
 for another is refused (:class:`~assistant.errors.AdapterError`).
 
 ``settings.query_adapter``: ``default`` = the artefact shipped for the default embedder
-(``assistant/adapters/default.npz``; no adapter for any other embedder), ``none``, or a
-path.
+(``assistant/adapters/default.npz``; no adapter for any other embedder), ``none`` (the
+setting's default for now: the answer gate's cosine band is calibrated on plain queries),
+or a path.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 :func:`train_adapter` is shared by the shipped artefact (``python -m
 assistant.train_adapter``) and by :func:`tune`: questions are embedded once by the plain
 embedder; the hybrid ranking (with the adapter in use now) gives hard negatives; a new
-residual part is fitted on top of that adapter's parts, so a user's artefact keeps what
-the shipped one knows. :func:`tune` holds out a share of the pairs itself, measures the
-hybrid before and after on them, and refuses to write an artefact that is worse.
+residual part is fitted on top of that adapter's parts (``--query-adapter default``
+starts from the shipped one), so a user's artefact keeps what it knows. :func:`tune`
+holds out a share of the pairs itself, measures the hybrid before and after on them, and
+refuses to write an artefact that is worse.
 """
 
 from __future__ import annotations
