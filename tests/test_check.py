@@ -42,12 +42,14 @@ class FakeAssistant:
             self.chunks[doc.meta.doc] = chunk_document(doc)
         self.index = SimpleNamespace(documents=lambda: self.docs)
         self.queries: list[str] = []
+        self.modes: list[str] = []
 
     def clause(self, doc: str, clause: str | None = None) -> list:
         return [c for c in self.chunks[doc] if clause is None or c.clause == clause]
 
-    def search(self, query: str, k: int | None = None, *a, **kw) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, filters=None, mode: str = "hybrid") -> list[Hit]:  # type: ignore[no-untyped-def]
         self.queries.append(query)
+        self.modes.append(mode)
         pairs = {query[i:i + 2] for i in range(len(query) - 1)}
         scored = [(sum(c.text.count(p) for p in pairs), c) for cs in self.chunks.values() for c in cs]
         scored = sorted((x for x in scored if x[0]), key=lambda x: -x[0])[:k or 10]
@@ -238,3 +240,15 @@ def test_an_assistant_without_an_index_is_no_library(work: Path, settings) -> No
 
     r = check_draft(md(D.lamp(), work), Assistant(settings))  # nothing ingested yet
     assert r.related is None and {f.kind for f in r.findings} == {"ref_unknown"}
+
+
+def test_long_drafts_search_related_provisions_by_keyword(work: Path, library: FakeAssistant) -> None:
+    library.modes.clear()
+    r = check_draft(md(D.lamp(), work), library)
+    assert set(library.modes) == {"hybrid"} and "混合" in r.related_note
+    library.modes.clear()
+    r = check_draft(md(D.big_draft(12), work), library)
+    assert len(r.related) > 40 and set(library.modes) == {"bm25"} and "关键词检索" in r.related_note
+    library.modes.clear()
+    check_draft(md(D.big_draft(12), work), library, related_mode="hybrid")
+    assert set(library.modes) == {"hybrid"}

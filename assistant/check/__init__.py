@@ -25,11 +25,12 @@ Progress = Callable[[str, int, int], None]
 
 def check_draft(path_or_loaded: str | Path | LoadedFile, assistant: Any = None,
                 progress: Progress | None = None, catalog: Catalog | None = None,
-                related: bool = True) -> CheckReport:
+                related: bool = True, related_mode: str = "auto") -> CheckReport:
     """All findings about one draft. ``assistant`` (an :class:`assistant.service.Assistant`
     with an index) adds statuses, GB/T 1.1's own clause texts, library terms and the related
     provisions; ``catalog`` adds statuses from a standards catalogue; ``progress(stage, done,
-    total)`` is called as the stages finish."""
+    total)`` is called as the stages finish. ``related_mode`` (auto / hybrid / bm25) chooses
+    the related-provisions search; auto is hybrid up to 40 technical clauses, keyword beyond."""
     from .draft import load_draft
     from .language import check_language
     from .library import build_library
@@ -57,7 +58,7 @@ def check_draft(path_or_loaded: str | Path | LoadedFile, assistant: Any = None,
     report = CheckReport(draft=draft.path, title=draft.meta.title, std_no=draft.meta.std_no,
                          findings=_dedupe(findings), references=statuses)
     t_check = time.perf_counter()
-    _add_related(report, draft, assistant, related, progress)
+    _add_related(report, draft, assistant, related, progress, related_mode)
     tick(steps)
     t_end = time.perf_counter()
     report.timings = {"load_s": t_load - t0, "check_s": t_check - t_load,
@@ -80,17 +81,19 @@ def usable(assistant: Any) -> Any:
 
 
 def _add_related(report: CheckReport, draft: Any, assistant: Any, related: bool,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, mode: str) -> None:
     if not related:
         report.related_note = "相关条款未生成（--no-related）。"
         return
     if assistant is None:
         report.related_note = "没有可用的索引，未生成相关条款（先运行 assistant ingest）。"
         return
-    from .related import related_provisions
+    from .related import related_provisions, search_mode, technical_clauses
 
-    report.related = related_provisions(draft, assistant, progress)
-    report.related_note = ("每个技术要求条款在索引中最接近的条款，供核查冲突；不是检查结论。")
+    used = search_mode(len(technical_clauses(draft)), mode)
+    report.related = related_provisions(draft, assistant, progress, mode=used)
+    how = "关键词检索" if used == "bm25" else "关键词与语义混合检索"
+    report.related_note = f"每个技术要求条款在索引中最接近的条款（{how}），供核查冲突；不是检查结论。"
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

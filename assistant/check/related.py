@@ -15,6 +15,11 @@ from .records import RelatedHit, RelatedProvision
 HITS_PER_CLAUSE = 3
 _QUERY_CHARS = 160
 CANDIDATES = 40  # per retriever, before fusion (Settings.candidates is 500 for answers)
+# Up to this many clauses the search is hybrid; beyond it keyword-only: embedding hundreds of
+# queries costs about half a second each on the default embedder's query engine (more than
+# the whole check of a 50-page draft), while BM25 answers in milliseconds.
+DENSE_LIMIT = 40
+MODES = ("auto", "hybrid", "bm25")
 _NOT_PROVISIONS = frozenset({"前言", "引言", "目次", "参考文献", "索引"})
 
 
@@ -36,12 +41,22 @@ def technical_clauses(draft: Draft) -> list[tuple[str, str]]:
     return out
 
 
+def search_mode(n_clauses: int, mode: str = "auto") -> str:
+    """"hybrid" or "bm25" for a draft with ``n_clauses`` technical clauses."""
+    if mode not in MODES:
+        raise ValueError(f"related mode {mode!r}: one of {', '.join(MODES)}")
+    if mode == "auto":
+        return "hybrid" if n_clauses <= DENSE_LIMIT else "bm25"
+    return mode
+
+
 def related_provisions(draft: Draft, assistant: Any,
                        progress: Callable[[str, int, int], None] | None = None,
-                       k: int = HITS_PER_CLAUSE) -> list[RelatedProvision]:
-    """Search the index once per technical clause; hits from the draft itself are left out."""
+                       k: int = HITS_PER_CLAUSE, mode: str = "auto") -> list[RelatedProvision]:
+    """Search the index once per technical clause (``mode``: see :func:`search_mode`); hits
+    from the draft itself are left out."""
     todo = technical_clauses(draft)
-    search = _searcher(assistant, [q for _, q in todo])
+    search = _searcher(assistant, [q for _, q in todo], search_mode(len(todo), mode))
     out: list[RelatedProvision] = []
     own = draft.meta.std_no
     for i, (label, query) in enumerate(todo, 1):
@@ -63,20 +78,21 @@ def related_provisions(draft: Draft, assistant: Any,
     return out
 
 
-def _searcher(assistant: Any, queries: list[str]) -> Callable[[str, int], list[Any]]:
-    """``search(query, k)`` over the assistant's index: the queries embedded in one batch up
-    front (hundreds of one-at-a-time embeddings cost more), fewer candidates per retriever;
-    a stand-in without a retriever is searched as it is."""
+def _searcher(assistant: Any, queries: list[str], mode: str) -> Callable[[str, int], list[Any]]:
+    """``search(query, k)`` over the assistant's index with fewer candidates per retriever; in
+    hybrid mode the queries are embedded in one batch up front. A stand-in without a
+    retriever is searched as it is."""
     retriever = getattr(assistant, "retriever", None)
     if retriever is None or not queries:
-        return lambda q, k: assistant.search(q, k)
+        return lambda q, k: assistant.search(q, k, None, mode)
     from ..retrieve import Retriever
-    from ..tune import CachedQueries
 
     emb = retriever.embedder
-    if assistant.index.has_vectors():
+    if mode == "hybrid" and assistant.index.has_vectors():
+        from ..tune import CachedQueries
+
         emb = CachedQueries(emb, queries, emb.embed_queries(queries))
     # a few hits per clause need far fewer candidates than an answer does
     settings = assistant.settings.with_overrides(candidates=CANDIDATES)
     fast = Retriever(assistant.index, settings, embedder=emb)
-    return lambda q, k: fast.search(q, k)
+    return lambda q, k: fast.search(q, k, None, mode)  # type: ignore[arg-type]
