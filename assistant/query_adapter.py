@@ -219,6 +219,12 @@ class AdaptedEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.adapter.apply(self.base.embed_queries(texts))
 
+    def embed_query_pair(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(plain, adapted) query vectors: the retriever ranks by the adapted one and
+        reports cosines at the plain one's level (calibrated gates read them)."""
+        plain = self.base.embed_query(text)
+        return plain, self.adapter.apply(plain)
+
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.base.count_tokens(texts)
 

@@ -195,7 +195,16 @@ class Retriever:
     def _dense(self, query: str, n: int, allowed: set[str] | None) -> list[tuple[str, float]]:
         if (allowed is not None and not allowed) or not self.index.has_vectors():
             return []  # nothing to search, or nothing embedded yet (keyword search works)
-        return self.index.dense_search(self.embedder.embed_query(query), n, allowed)
+        pair = getattr(self.embedder, "embed_query_pair", None)  # a query adapter's
+        if pair is None:
+            return self.index.dense_search(self.embedder.embed_query(query), n, allowed)
+        plain, adapted = pair(query)
+        hits = self.index.dense_search(adapted, n, allowed)
+        best = self.index.dense_search(plain, 1, allowed)
+        # Rank by the adapted query, at the plain query's cosine level: the answer gate's
+        # band is calibrated on plain cosines, and fusion is blind to a common shift.
+        shift = best[0][1] - hits[0][1] if hits and best else 0.0
+        return [(cid, sim + shift) for cid, sim in hits]
 
     def rerank(self, reranker: Reranker, query: str, ranked: list[Candidate],
                versions: Mapping[str, Version]) -> list[Candidate]:

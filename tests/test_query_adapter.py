@@ -169,6 +169,10 @@ def test_search_uses_adapter(small_index, tmp_path):
     s = small_index.with_overrides(query_adapter=str(path))
     hits = Retriever(idx, s).search(q, k=20, mode="dense")
     assert hits[0].chunk.id == target.id != plain[0].chunk.id
+    # ranked by the adapted query, reported at the plain query's cosine level (the
+    # answer gate's band is calibrated on plain cosines)
+    assert hits[0].evidence.dense_sim == pytest.approx(plain[0].evidence.dense_sim, abs=1e-5)
+    assert hits[1].evidence.dense_sim < hits[0].evidence.dense_sim
 
 
 # ---------------------------------------------------------------- training
