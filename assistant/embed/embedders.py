@@ -15,9 +15,11 @@ from .base import DEFAULT_EMBEDDER_ID, E5_PASSAGE_PROMPT, E5_QUERY_PROMPT, MAX_T
 from .cpu import usable_cpus
 from .encoder import (
     _DTYPES,
+    WORD_TABLE,
     _FastEncoder,
     _position_offset,
     _release_memory,
+    _table_dtype,
     _TensorFile,
     _torch_dtype,
     _torch_threads,
@@ -213,7 +215,8 @@ class DefaultEmbedder(_BatchedEmbedder):
                 dt = _torch_dtype(self._dtype)
                 try:
                     with _torch_threads(1), _TensorFile(self.path / "model.safetensors") as f:
-                        fast = _FastEncoder(f.reader(dt), self._cfg, "mean", dt)
+                        read = f.reader(dt, {WORD_TABLE: _table_dtype(dt)})
+                        fast = _FastEncoder(read, self._cfg, "mean", dt)
                         if not (self._dtype == "int8" and fast.try_int8()):
                             fast.try_fuse(self.batch_tokens)
                 except (OSError, ValueError, KeyError) as e:

@@ -39,6 +39,18 @@ def _torch_dtype(name: str) -> torch.dtype:
     return getattr(torch, _DTYPES[name])
 
 
+WORD_TABLE = "embeddings.word_embeddings.weight"
+
+
+def _table_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The vocabulary table is most of the model (250k × 384: 384 MB in fp32) and only
+    gathered from: kept in 16 bits (its values are 4-bit codes × fp16 scales, so fp16
+    rounds them by at most 2^-11), rows widened after the gather."""
+    import torch
+
+    return torch.float16 if dtype == torch.float32 else dtype
+
+
 def _position_offset(cfg: dict[str, Any]) -> int:
     """RoBERTa / XLM-R number positions from padding_idx + 1, BERT from 0."""
     if cfg.get("model_type") in ("roberta", "xlm-roberta"):
@@ -70,12 +82,7 @@ class _FastEncoder:
         self.heads = int(cfg["num_attention_heads"])
         self.eps = float(cfg["layer_norm_eps"])
         self.pos_offset = _position_offset(cfg)
-        # The vocabulary table is most of the model (250k × 384: 384 MB in fp32) and only
-        # gathered from: kept in 16 bits (its values are 4-bit codes × fp16 scales, so fp16
-        # rounds them by at most 2^-11), rows widened after the gather.
-        word = weight("embeddings.word_embeddings.weight").detach()
-        self.word = word.to(torch.float16 if dtype == torch.float32 else dtype).contiguous()
-        del word
+        self.word = weight(WORD_TABLE).detach().to(_table_dtype(dtype)).contiguous()
         self.pos = t("embeddings.position_embeddings.weight")
         self.type0 = t("embeddings.token_type_embeddings.weight")[0].contiguous()
         self.emb_ln = (t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"))
@@ -264,15 +271,17 @@ class _TensorFile:
     def __exit__(self, *exc: object) -> None:
         self._file.close()
 
-    def reader(self, dtype: torch.dtype) -> Callable[[str], torch.Tensor]:
-        """``get(name)``: the named tensor converted to ``dtype``."""
+    def reader(self, dtype: torch.dtype, overrides: dict[str, torch.dtype] | None = None
+               ) -> Callable[[str], torch.Tensor]:
+        """``get(name)``: the named tensor converted to ``dtype`` (or ``overrides[name]``)
+        while it is read, so that no full-size copy in the file's dtype is ever held."""
         import torch
 
         def get(name: str) -> torch.Tensor:
             meta = self._header[name]
             if meta["dtype"] not in self._DTYPES:
                 raise ValueError(f"{name}: unsupported tensor dtype {meta['dtype']}")
-            out = torch.empty(meta["shape"], dtype=dtype)
+            out = torch.empty(meta["shape"], dtype=(overrides or {}).get(name, dtype))
             flat = out.view(-1)
             buf = np.empty(min(flat.numel(), 1 << 22), dtype=self._DTYPES[meta["dtype"]])
             self._file.seek(self._base + meta["data_offsets"][0])
