@@ -47,13 +47,15 @@ _ASK_PERCENT = re.compile(
     r"|率[^，。？?]{0,8}(?:多少|几|什么(?:指标|目标|要求)|指标|目标)"
 )
 _ASK_PERCENT_STRICT = re.compile(r"百分之多少|百分点|多少\s*%")
-_ASK_DURATION = re.compile(r"多久|多长时间|多长|期限|时限|周期|有效期|保存期|多少时间")
+_ASK_DURATION = re.compile(
+    r"多久|多长时间|多长|多少时间|(?:期限|时限|周期|有效期|保存期)[^，,。？?]{0,6}(?:多|几|怎样|如何|什么)")
 _ASK_AMOUNT = re.compile(r"金额|罚款|资金|奖励|费用|多少钱")
 _ASK_ANY = re.compile(r"多少|(?<!哪)几(?!乎)|多大|多高|多重|多远|多快|什么(?:指标|数值|限值)|限值|上限|下限")
 _ASK_LIST = re.compile(r"哪些|哪几|包括什么|包含什么|有什么(?:内容|材料|条件)|什么材料|什么条件|列出")
+# a comparison between versions (not "A与B的区别": two concepts): a version must be named
 _ASK_COMPARE = re.compile(
-    r"相比|(?<!较)比较(?!多|少|大|小|高|低)|对比|区别|不同(?!意)|变化|修订后|修改了|改了|删除|新增|增加了|"
-    r"调整了|上一[版轮届]|旧版|原版|\d{4}\s*年版|比《[^》]+》"
+    r"上一[版轮届]|旧版|原版|新版|\d{4}\s*年版|(?<!制)修订(?:后|前|版|相比|与)|\d{4}\s*年修订|修改(?:后|前|了)"
+    r"|版本|比《[^》]+》|与\d{4}\s*年(?:相比|比)"
 )
 _ASK_PROCEDURE = re.compile(r"如何|怎样|怎么|程序|流程|步骤|手续|需要提交|申请材料|办理")
 # what a procedure question asks for, and the words a sentence that gives it uses
@@ -69,7 +71,9 @@ _OBJECTS: dict[str, tuple[str, ...]] = {
 }
 _ASK_SUBMIT = re.compile(rf"(?:提交|提供|出具|填写|签署)(?:什么样的|什么|哪些|哪种|何种)([{CJK}]{{2,10}})")
 # "如何申请办理…": an administrative procedure, answered only where the text says how to apply
-_ASK_APPLY = re.compile(r"(?:如何|怎样|怎么|怎么样)(?:去)?(?:申请|办理|申报|报名|备案|登记)")
+_ASK_APPLY = re.compile(r"(?:如何|怎样|怎么|怎么样)(?:去)?(?:申请办理|办理|申领|申报|报名|备案|登记)")
+# conditions and qualifications are a procedure's only where one is named ("报考", "申报")
+_PROCEDURE_CONTEXT = re.compile(r"申请|申报|报考|报名|办理|资质|认定|评审|设立|取得|任职|注册|审批|许可")
 _ASK_OBJECT = re.compile(rf"(?:哪些|什么|何种|哪种)[^，。？?]{{0,8}}?({'|'.join(_OBJECTS)})|({'|'.join(_OBJECTS)})[^，。？?]{{0,8}}(?:是什么|有哪些|怎么|如何)")
 _YES_NO = re.compile(r"是否|能否|能不能|可否|可不可以|可以不|是不是|有没有|(?:吗|(?<!什)么)[？?]?\s*$")
 
@@ -111,7 +115,9 @@ def _asked_object(q: str) -> str:
     ("提交什么样的专利实施许可声明" → 声明)."""
     m = _ASK_OBJECT.search(q)
     if m:
-        return m.group(1) or m.group(2)
+        obj = m.group(1) or m.group(2)
+        if obj not in ("条件", "资格") or _PROCEDURE_CONTEXT.search(q):
+            return obj
     m = _ASK_SUBMIT.search(q)
     if m:
         return m.group(1)[-2:]

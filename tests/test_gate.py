@@ -79,7 +79,10 @@ def test_questions_that_ask_no_quantity_or_comparison(question: str) -> None:
 
 def test_procedure_objects_comparisons_and_yes_no() -> None:
     assert question_focus("申请资质认定需要提交哪些材料？").asked_object == "材料"
-    assert question_focus("需要满足哪些学历和工作年限条件？").asked_object == "条件"
+    assert question_focus("报考注册计量师需要满足哪些学历和工作年限条件？").asked_object == "条件"
+    assert question_focus("仓储物保管条件是什么？").asked_object == ""  # no procedure named
+    assert not question_focus("保理合同与借贷合同的区别？").comparison  # two concepts, no versions
+    assert question_focus("储存期限届满，不提取仓储物怎么办？").quantity == ""
     assert question_focus("评审程序和时间安排是什么？").asked_object == "程序"
     assert question_focus("与上一版相比有哪些技术变化？").comparison
     assert question_focus("方案修订后删除了哪些任务？").comparison
