@@ -15,12 +15,12 @@ import pytest
 
 from . import drafts as D
 from . import drafts_defects as X
-from .test_ui_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
+from .browser import ARTIFACTS, NEEDS_CHROMIUM, free_port, open_page
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.timeout(300),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+    NEEDS_CHROMIUM,
 ]
 
 
@@ -51,21 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(server: str) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="zh-CN",
-                                  accept_downloads=True)
-        pg = ctx.new_page()
-        pg.set_default_timeout(60_000)
-        pg.goto(server)
-        pg.wait_for_selector("#chk-run")
-        try:
-            yield pg
-        finally:
-            ctx.close()
-            browser.close()
+    with open_page(server, "#chk-run", height=1100, timeout_ms=60_000, downloads=True) as pg:
+        yield pg
 
 
 def test_upload_findings_detail_export(page: Any, tmp_path: Path) -> None:

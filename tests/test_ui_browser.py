@@ -7,32 +7,22 @@ clauses and get it cited; export the conversation. Screenshots go to test-artifa
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .browser import ARTIFACTS, NEEDS_CHROMIUM, ROOT, free_port, open_page
+
 CORPUS = ROOT / "corpus"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ANSWERS = "#sa-chat .sa-answer, #sa-chat .sa-refusal, #sa-chat .sa-error"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.timeout(180),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+    NEEDS_CHROMIUM,
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -56,20 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(server: str) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-        pg = ctx.new_page()
-        pg.set_default_timeout(30_000)
-        pg.goto(server)
-        pg.wait_for_selector("#sa-question textarea")
-        try:
-            yield pg
-        finally:
-            ctx.close()
-            browser.close()
+    with open_page(server, "#sa-question textarea") as pg:
+        yield pg
 
 
 def shot(page: Any, name: str) -> None:
