@@ -32,13 +32,24 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from .errors import IndexDamaged
 from .lock import writer_active
 
-if TYPE_CHECKING:
-    from .index import Index
+
+class Index(Protocol):
+    """What the checks need of :class:`assistant.index.Index` (named here, not imported:
+    index.py uses this module's guards, so importing it back would make a cycle)."""
+
+    path: Path
+
+    def count(self, pending: bool = False) -> int: ...
+    def sources(self) -> list[str]: ...
+    def state(self, key: str) -> str | None: ...
+    def set_state(self, key: str, value: str) -> None: ...
+    def drop_vectors(self) -> None: ...
+    def mark_pending(self, keep: set[str] | None = None) -> int: ...
 
 CHROMA_DB = "chroma.sqlite3"
 VERDICT_KEY = "vectors_verdict"  # state-table row: [fingerprint, problem or ""] last found

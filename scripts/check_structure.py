@@ -3,8 +3,8 @@
     python scripts/check_structure.py [--max-module 600] [--max-function 60] [--quiet]
 
 Reads the source with ``ast`` (nothing is imported or run). Every import of a project
-module counts as an edge, lazy imports inside functions included: a cycle through a lazy
-import still ties two stages together. Imports under ``if TYPE_CHECKING:`` are left out.
+module counts as an edge, lazy imports inside functions and imports for type checking
+included: a cycle through either still ties two stages together.
 Exits 1 and lists the offenders when a limit is broken; tests are not checked.
 """
 
@@ -32,22 +32,11 @@ def source_files() -> Iterator[Path]:
         yield from sorted((ROOT / pkg).rglob("*.py"))
 
 
-def _type_checking_block(node: ast.AST) -> bool:
-    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-
-
 def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement, skipping ``if TYPE_CHECKING:`` bodies."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if _type_checking_block(child):
-                stack.extend(child.orelse)  # type: ignore[attr-defined]
-                continue
-            if isinstance(child, ast.Import | ast.ImportFrom):
-                yield child
-            stack.append(child)
+    """Every import statement, wherever it stands."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
 
 
 def _resolve(mod: str, is_pkg: bool, node: ast.ImportFrom) -> str:
