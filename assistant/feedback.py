@@ -71,10 +71,17 @@ def record_feedback(settings: Settings, question: str, doc: str, clause: str,
     return path
 
 
-def on_vote(settings: Settings, question: str, doc: str, clause: str, up: bool) -> str:
-    """For the UI: store a 👍 (``up``) or 👎 on one cited clause; a one-line status."""
+def on_vote(settings: Settings, question: str, doc: str, clause: str, up: bool,
+            label: str = "") -> str:
+    """For the UI: store a 👍 (``up``) or 👎 on one cited clause; a one-line status in
+    Chinese ("已记录：👍 GB/T 1.1—2020 8.6"; ``label`` is how the clause is cited, by
+    default ``doc clause``), saying where the mark went when the index was read-only."""
+    mark = "👍" if up else "👎"
     try:
         path = record_feedback(settings, question, doc, clause, "up" if up else "down")
-    except (AssistantError, OSError) as e:
-        return f"feedback not saved: {e}"
-    return f"{'👍' if up else '👎'} saved to {path.name} — 'assistant tune {path}' learns from it"
+    except AssistantError as e:
+        return f"未能记录：{e}"
+    except OSError as e:
+        return f"未能记录：{e.strerror or type(e).__name__}（{e.filename or feedback_path(settings)}）"
+    where = "" if path.parent == Path(settings.index) else f"（文档库目录不可写，已存到 {path}）"
+    return f"已记录：{mark} {label or f'{doc} {clause}'}{where}"

@@ -4,6 +4,7 @@ embedder, training, ``assistant tune`` and UI feedback storage (fake embedder, c
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -266,8 +267,8 @@ def test_feedback_rows_are_pairs_tune_reads(settings, tmp_path):
     p1 = record_feedback(settings, "企业标准要公开吗", "std.md", "5.1", "up")
     p2 = record_feedback(settings, "企业标准要公开吗", "std.md", "6.2", "down")
     assert p1 == p2 == settings.index / "feedback.jsonl"
-    assert "👎 saved" in on_vote(settings, "别的问题", "law.md", "第十条", up=False)
-    assert on_vote(settings, "", "law.md", "第十条", up=True).startswith("feedback not saved")
+    assert on_vote(settings, "别的问题", "law.md", "第十条", up=False) == "已记录：👎 law.md 第十条"
+    assert on_vote(settings, "", "law.md", "第十条", up=True).startswith("未能记录：feedback needs")
     lines = p1.read_text("utf-8").splitlines()
     assert len(lines) == 3
     (m, other) = merge_pairs(read_pairs(p1))
@@ -275,6 +276,47 @@ def test_feedback_rows_are_pairs_tune_reads(settings, tmp_path):
     assert other.gold == [] and other.negatives == [("law.md", "第十条")]
     with pytest.raises(Exception, match="up' or 'down"):
         record_feedback(settings, "q", "d", "c", "maybe")
+
+
+def test_tune_cli_learns_from_the_ui_marks(small_index, tmp_path, monkeypatch):
+    """End to end: 👍/👎 given through the chat's handler (ui.handlers.ChatApp.vote) land in
+    the index's feedback.jsonl, and ``assistant tune feedback.jsonl`` reads them (gold from
+    👍, hard negatives from 👎), holds out a share and writes a better adapter."""
+    pytest.importorskip("gradio")
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.records import Answer, Citation
+    from ui.handlers import ChatApp
+
+    s = small_index.with_overrides(index=tmp_path / "index")
+    shutil.copytree(small_index.index, s.index)
+    iv = IndexVectors.from_index(Index.open(s))
+    h = ChatApp(s, notify=lambda lv, m: None)
+    pairs = _memorise_pairs(iv, 30)
+    for k, p in enumerate(pairs):
+        w = (7 * k + 3) % len(iv.ids)
+        (doc, clause), wrong = p.gold[0], (iv.docs[w], iv.clauses[w])
+        cites = [Citation(1, doc, doc, "", clause), Citation(2, wrong[0], wrong[0], "", wrong[1])]
+        for q in (p.question, p.question + "呢？"):  # asked twice, in other words
+            turns = [Answer(q, "…", False, cites)]
+            assert h.vote_up("1", turns).startswith("已记录：👍")
+            if wrong != (doc, clause):
+                assert h.vote_down("2", turns).startswith("已记录：👎")
+    marks = s.index / "feedback.jsonl"
+    rows = read_pairs(marks)
+    assert sum(bool(r.negatives) for r in rows) > len(pairs)  # 👎 rows are read too
+    assert len(merge_pairs(rows)) == 2 * len(pairs)
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(s.cache_dir))
+    out = tmp_path / "mine.npz"
+    r = CliRunner().invoke(app, ["--index", str(s.index), "--embed-model", "fake", "tune",
+                                 str(marks), "--out", str(out), "--epochs", "30", "--heldout",
+                                 "30", "-q"])
+    assert r.exit_code == 0, r.output
+    assert "held-out pairs:" in r.output and f"written: {out}" in r.output
+    meta = load_adapter(out).meta
+    assert meta["embedder_id"] == FAKE_ID and meta["pairs"] + meta["heldout_pairs"] == 2 * len(pairs)
+    assert sum(meta["validation"].values()) > sum(meta["validation_before"].values())
 
 
 # ---------------------------------------------------------------- mined pairs

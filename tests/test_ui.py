@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -326,6 +327,62 @@ def test_handlers_without_a_browser(app: tuple[Any, Settings]) -> None:
     assert h.apply("openai", "", "", "", None)[1].startswith("⚠ OpenAI 兼容接口需要")
     state, status = h.apply("extractive", "", "", "", None)
     assert state["mode"] == "extractive" and status.startswith("当前回答方式：抽取式")
+
+
+def test_vote_on_a_cited_clause_is_stored_as_a_pair(app: tuple[Any, Settings], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """👍/👎 in the chat: the selector lists the last answer's citations; a mark appends one
+    row (question, doc, clause, vote) to feedback.jsonl in the index directory, or in the
+    cache dir when the index directory is read-only; bad states are one-line messages."""
+    from ui.handlers import ChatApp
+
+    notes: list[tuple[str, str]] = []
+    h = ChatApp(app[1], app[0].ui_app.assistant, notify=lambda lv, m: notes.append((lv, m)))
+    assert h.vote_up("1", []) == "⚠ 还没有回答可以标记：请先提问" and notes[-1][0] == "warning"
+    question = "两江新区质量强区建设的主要目标是什么？"
+    *_, (_, _, turns) = h.chat(question, [], [], None, None, False, None, {})
+    last = turns[-1]
+    update, status = h.vote_choices(turns)
+    assert status == "" and update["value"] is None
+    assert update["choices"] == [(f"[{c.n}] {c.label()}", str(c.n)) for c in last.citations]
+    assert h.vote_choices([])[0]["choices"] == []
+    assert h.vote_down(None, turns) == "⚠ 请先选择要标记的来源条文"
+    assert h.vote_up("99", turns) == "⚠ 请先选择要标记的来源条文"
+    file = app[1].index / "feedback.jsonl"
+    before = file.read_text("utf-8").splitlines() if file.exists() else []
+
+    c1, c2 = last.citations[0], last.citations[-1]
+    msg = h.vote_up(str(c1.n), turns)
+    assert msg == f"已记录：👍 {c1.label()}" and notes[-1] == ("info", msg)
+    assert h.vote_down(str(c2.n), turns) == f"已记录：👎 {c2.label()}"
+    rows = [json.loads(line) for line in file.read_text("utf-8").splitlines()][len(before):]
+    assert [(r["question"], r["gold"], r["negative"], r["source"]) for r in rows] == [
+        (question, [{"doc": c1.doc, "clause": c1.clause}], [], "feedback"),
+        (question, [], [{"doc": c2.doc, "clause": c2.clause}], "feedback")]
+    assert c1.doc == PLAN and c1.clause
+
+    # a follow-up is stored as the question it was resolved to (what tune embeds alone)
+    followup = Answer("那保障措施呢？", "…", False, last.citations,
+                      resolved_question="两江新区质量强区建设的保障措施是什么？")
+    h.vote_up(str(c1.n), [*turns, followup])
+    assert json.loads(file.read_text("utf-8").splitlines()[-1])["question"] == \
+        "两江新区质量强区建设的保障措施是什么？"
+    assert h.vote_up("1", [Answer("火星？", "未涵盖", True, [])]) == \
+        "⚠ 上一个回答没有引用条文，无可标记"
+
+    # a read-only index directory: the mark goes to the cache dir, and the status says so
+    real_access = os.access
+    monkeypatch.setattr("assistant.feedback.os.access",
+                        lambda p, mode: False if Path(p) == app[1].index else real_access(p, mode))
+    msg = h.vote_up(str(c1.n), turns)
+    cached = Path(app[1].cache_dir) / "feedback" / "feedback.jsonl"
+    assert msg.startswith(f"已记录：👍 {c1.label()}（文档库目录不可写，已存到 ") and str(cached) in msg
+    assert json.loads(cached.read_text("utf-8").splitlines()[-1])["gold"][0]["doc"] == c1.doc
+    # the cache dir not writable either: one line, nothing raised
+    monkeypatch.setattr("assistant.feedback.record_feedback",
+                        lambda *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied", "/x")))
+    assert h.vote_down(str(c1.n), turns) == "未能记录：Permission denied（/x）"
+    assert notes[-1][0] == "warning"
 
 
 # --------------------------------------------------------------------------- LLM endpoint

@@ -6,6 +6,7 @@ clauses and get it cited; export the conversation. Screenshots go to test-artifa
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     """The app on the built-in corpus (fake embedder), on a free loopback port."""
     from assistant.config import Settings
     from assistant.service import Assistant
@@ -39,14 +40,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     a.ingest([CORPUS], progress=False)
     demo = launch(s, prevent_thread_lock=True, quiet=True, assistant=a)
     try:
-        yield demo.local_url
+        yield demo.local_url, s
     finally:
         demo.close()
 
 
 @pytest.fixture(scope="module")
-def page(server: str) -> Iterator[Any]:
-    with open_page(server, "#sa-question textarea") as pg:
+def page(server: tuple[str, Any]) -> Iterator[Any]:
+    with open_page(server[0], "#sa-question textarea") as pg:
         yield pg
 
 
@@ -99,6 +100,35 @@ def test_answer_with_openable_citation(page: Any) -> None:
     assert "两江新区质量强区建设实施方案" in meta and "状态" in meta
     assert src.locator(".sa-badge").count() >= 1
     shot(page, "ui-2-source-open.png")
+
+
+def test_thumbs_up_on_a_citation_is_stored(page: Any, server: tuple[str, Any]) -> None:
+    """👍 on a cited clause of the last answer: the selector lists the answer's citations,
+    the click confirms in one line and appends the pair to the index's feedback.jsonl."""
+    question = "两江新区如何推进标准化建设？"
+    msg = ask(page, question)
+    assert "sa-answer" in (msg.get_attribute("class") or ""), msg.inner_text()
+    labels = msg.locator("details.sa-src > summary b").all_inner_texts()  # Citation.label()
+    want = [f"[{i}] {t}" for i, t in enumerate(labels, 1)]
+    page.wait_for_function(  # the selector is refreshed once the answer is finished
+        "(want) => JSON.stringify(Array.from(document.querySelectorAll('#sa-vote-cite label'),"
+        " l => l.innerText.trim())) === JSON.stringify(want)", arg=want)
+    choice = page.locator("#sa-vote-cite label").filter(has_text=want[0])
+    cited = labels[0]
+    choice.click()
+    page.click("#sa-vote-up")
+    page.wait_for_function(
+        "() => (document.querySelector('#sa-vote-status')?.innerText || '').includes('已记录')")
+    status = page.inner_text("#sa-vote-status").strip()
+    assert status == f"已记录：👍 {cited}", status
+    shot(page, "ui-2c-feedback.png")
+    rows = [json.loads(line) for line in
+            (Path(server[1].index) / "feedback.jsonl").read_text("utf-8").splitlines()]
+    mine = [r for r in rows if r["question"] == question]
+    assert len(mine) == 1 and mine[0]["negative"] == [] and mine[0]["source"] == "feedback"
+    (gold,) = mine[0]["gold"]
+    assert gold["doc"] == "两江新区质量强区建设实施方案(2024-2027).txt" and gold["clause"]
+    assert f"{gold['clause']}" in cited
 
 
 def test_uncovered_question_is_a_distinct_notice(page: Any) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant import feedback
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, IndexMissing
 from assistant.records import Answer, Citation, Filters
@@ -202,6 +203,40 @@ class ChatApp:
     def reset() -> tuple[list[Any], list[Answer]]:
         """An empty chat and no finished answers."""
         return [], []
+
+    # -- feedback on cited clauses (👍 / 👎) -------------------------------------------
+    @staticmethod
+    def vote_choices(turns: list[Answer] | None) -> tuple[Any, str]:
+        """(the citation selector, status line) for the session's last answer: one choice
+        per cited clause, "[n] GB/T 1.1—2020 8.6", valued by its marker number."""
+        last = turns[-1] if turns else None
+        choices = [(f"[{c.n}] {c.label()}", str(c.n)) for c in last.citations] if last else []
+        return gr.update(choices=choices, value=None), ""
+
+    def vote(self, choice: str | None, turns: list[Answer] | None, up: bool) -> str:
+        """Store a 👍 (``up``) or 👎 on one clause the last answer cited, as a pair for
+        ``assistant tune`` (``assistant.feedback``); a one-line status."""
+        last = turns[-1] if turns else None
+        cited = next((c for c in last.citations if str(c.n) == str(choice)), None) if last else None
+        if last is None:
+            problem = "还没有回答可以标记：请先提问"
+        elif not last.citations:
+            problem = "上一个回答没有引用条文，无可标记"
+        elif cited is None:
+            problem = "请先选择要标记的来源条文"
+        else:
+            msg = feedback.on_vote(self.settings, last.resolved_question or last.question,
+                                   cited.doc, cited.clause, up, label=cited.label())
+            self.notify("info" if msg.startswith("已记录") else "warning", msg)
+            return msg
+        self.notify("warning", problem)
+        return f"⚠ {problem}"
+
+    def vote_up(self, choice: str | None, turns: list[Answer] | None) -> str:
+        return self.vote(choice, turns, up=True)
+
+    def vote_down(self, choice: str | None, turns: list[Answer] | None) -> str:
+        return self.vote(choice, turns, up=False)
 
     # -- library changes --------------------------------------------------------------
     def ingest(self, files: list[Any] | None, sel_docs: list[str] | None,
