@@ -167,6 +167,97 @@ def test_resolve_datasets(tmp_path: Path) -> None:
         resolve_datasets(["nope"], manifest)
 
 
+def test_mixed_corpus_puts_every_source_in_its_folder(tmp_path: Path, monkeypatch) -> None:
+    """"mix:<name>": one folder per part (a folder with its tree, a glob, a file), built once
+    in the cache, rebuilt when a source changes; a missing source skips an optional set."""
+    from assistant.config import Settings
+    from assistant.evaluation import corpora, datasets
+
+    root = tmp_path / "proj"
+    (root / "docs" / "sub").mkdir(parents=True)
+    (root / "docs" / "sub" / "a.md").write_text("# A\n第一条 甲。\n", "utf-8")
+    (root / "lib").mkdir()
+    for n in ("x.md", "y.md", "skip.txt"):
+        (root / "lib" / n).write_text(n, "utf-8")
+    (root / "one.txt").write_text("方案", "utf-8")
+    monkeypatch.setattr(corpora, "project_root", lambda: root)
+    monkeypatch.setattr(datasets, "project_root", lambda: root)
+    parts = {"policy": ["one.txt"], "laws": ["docs"], "std": ["lib/*.md"]}
+    s = Settings(cache_dir=tmp_path / "cache")
+    d = corpora.mixed_corpus("t", parts, [], s)
+    got = sorted(f.relative_to(d).as_posix() for f in corpora.corpus_files(d))
+    assert got == ["laws/sub/a.md", "policy/one.txt", "std/x.md", "std/y.md"]
+    assert corpora.mixed_corpus("t", parts, [], s) == d  # reused
+    (root / "one.txt").write_text("方案二", "utf-8")
+    d2 = corpora.mixed_corpus("t", parts, [], s)
+    assert d2 != d and (d2 / "policy" / "one.txt").read_text("utf-8") == "方案二"
+    f = root / "q.jsonl"
+    f.write_text('{"id": "1", "question": "x"}\n', "utf-8")
+    ok = DatasetSpec("ok", f, corpus="mix:t", parts=parts)
+    gone = DatasetSpec("gone", f, corpus="mix:t", optional=True,
+                       parts={**parts, "more": ["../absent/law.md"]})
+    must = DatasetSpec("must", f, corpus="mix:t", parts={"x": ["lib/*.pdf"]})
+    assert not resolve_datasets(["ok"], {"ok": ok})[0].skipped
+    assert "absent/law.md not present" in resolve_datasets(["gone"], {"gone": gone})[0].skipped
+    with pytest.raises(QuestionFileError, match="missing"):
+        resolve_datasets(["must"], {"must": must})
+
+
+def test_follow_up_questions_carry_their_history(tmp_path: Path) -> None:
+    """A row's ``history`` (earlier [question, answer] turns): systems search the question
+    rewritten to stand alone, the answerer gets the history."""
+    p = tmp_path / "d.jsonl"
+    turn = ["Q/LJ 90210 规定的安装高度是多少？", "根据 Q/LJ 90210—2024 5.1：……"]
+    p.write_text(json.dumps({"id": "f", "question": "该标准对验收资料有什么要求？",
+                             "gold": [{"doc": "q.md", "clause": "6.2"}], "history": [turn]},
+                            ensure_ascii=False) + "\n", "utf-8")
+    (q,) = load_questions(p)
+    assert q.history == [tuple(turn)]
+    seen: list[str] = []
+
+    class Recorder:
+        name = "hybrid"
+
+        def search(self, question: str, k: int) -> list[RankedItem]:
+            seen.append(question)
+            return []
+
+    run_system(Recorder(), [q])
+    assert seen[-1] == "Q/LJ 90210对验收资料有什么要求？"
+
+    class HistoryAnswerer:
+        def ask(self, question: str, history=None) -> Answer:
+            seen.append(f"{question}|{len(history or [])}")
+            return Answer(question, "…", refused=True)
+
+    run_answers(HistoryAnswerer(), [q])
+    assert seen[-1] == "该标准对验收资料有什么要求？|1"
+    p.write_text('{"id": "g", "question": "x", "history": [["only one"]]}\n', "utf-8")
+    with pytest.raises(QuestionFileError, match="history"):
+        load_questions(p)
+
+
+def test_docrefs_gold_is_in_the_mixed_corpus() -> None:
+    """The loose-mention sets: ≥ 20 questions over policy + standards (+ laws), each gold
+    document one of the mixed corpus's files (policy/, std/, library/, laws/)."""
+    from . import fixtures_std as fixtures
+
+    m = load_manifest()
+    plan = "policy/" + DOC
+    std = {f"std/{fixtures.SPECS[f.split('.')[0]].filename}.{f.split('.')[1]}"
+           for f in m["docrefs"].fixtures}
+    library = {f"library/{f.name}" for f in (ROOT / "eval/datasets/library/md-front").glob("*.md")}
+    laws = {"laws/" + Path(src).name for src in m["docrefs-laws"].parts["laws"]}
+    for name, docs, at_least in (("docrefs", {plan} | std | library, 20),
+                                 ("docrefs-laws", {plan} | std | library | laws, 15)):
+        assert m[name].corpus == f"mix:{name}"
+        qs = load_questions(m[name].file)
+        assert len(qs) >= at_least
+        assert any(q.history for q in qs)
+        for q in qs:
+            assert q.gold and all(doc in docs for doc, _ in q.gold), q.id
+
+
 def test_thresholds_file_parses() -> None:
     t = load_thresholds()
     assert t["liangjiang"]["recall_at_10"] > 0

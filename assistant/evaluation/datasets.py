@@ -35,6 +35,8 @@ class Question:
     reference_answer: str = ""
     kind: str = ""
     split: str = ""  # "calibration" / "held-out" where a dataset marks its parts
+    # earlier turns of the conversation, (question, answer): "该标准…" follow-ups
+    history: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def gold_set(self) -> set[Pair]:
@@ -69,13 +71,18 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
             pair = (str(g["doc"]), str(g["clause"]))
             if pair not in gold:
                 gold.append(pair)
+        history = row.get("history") or []
+        if not (isinstance(history, list) and all(
+                isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t)
+                for t in history)):
+            raise QuestionFileError(f"{where}: \"history\" must be a list of [question, answer]")
         qid = str(row.get("id") or f"line{n}")
         if qid in seen:
             raise QuestionFileError(f"{where}: duplicate id {qid!r}")
         seen.add(qid)
         out.append(Question(qid, str(row["question"]).strip(), gold,
                             str(row.get("reference_answer") or ""), str(row.get("kind") or ""),
-                            str(row.get("split") or "")))
+                            str(row.get("split") or ""), [(t[0], t[1]) for t in history]))
         if limit is not None and len(out) >= limit:
             break
     return out
@@ -87,8 +94,11 @@ class DatasetSpec:
 
     name: str
     file: Path
-    corpus: str = ""  # a directory (relative to the project root), "fixtures:<name>", or ""
+    corpus: str = ""  # a directory (relative to the project root), "fixtures:<name>",
+    # "mix:<name>" (several sources in one index, see ``parts``), or ""
     fixtures: list[str] = field(default_factory=list)  # for fixtures: "<which>.<format>"
+    # for "mix:<name>": folder in the mixed corpus → what goes in it (see corpora.mixed_corpus)
+    parts: dict[str, list[str]] = field(default_factory=dict)
     optional: bool = False
     default: bool = True
     description: str = ""
@@ -113,6 +123,7 @@ def load_manifest(path: Path | None = None) -> dict[str, DatasetSpec]:
         out[name] = DatasetSpec(
             name=name, file=(root / t["file"]).resolve(), corpus=str(t.get("corpus", "")),
             fixtures=[str(x) for x in t.get("fixtures", [])],
+            parts={str(k): [str(x) for x in v] for k, v in dict(t.get("parts", {})).items()},
             optional=bool(t.get("optional", False)), default=bool(t.get("default", True)),
             description=str(t.get("description", "")),
         )
@@ -152,13 +163,32 @@ def resolve_datasets(datasets: Sequence[Path | str], manifest: dict[str, Dataset
                 raise QuestionFileError(f"{s.file}: dataset '{s.name}' is missing")
             s = DatasetSpec(**{**s.__dict__, "skipped": f"{rel_path(s.file)} not present"})
         elif s.corpus and not s.corpus.startswith("fixtures:"):
-            cdir = (project_root() / s.corpus).resolve()
-            if not cdir.is_dir():
+            missing = _missing_sources(s)
+            if missing:
                 if not s.optional:
-                    raise QuestionFileError(f"{cdir}: corpus of dataset '{s.name}' is missing")
-                s = DatasetSpec(**{**s.__dict__, "skipped": f"{rel_path(cdir)} not present"})
+                    raise QuestionFileError(f"{missing}: corpus of dataset '{s.name}' is missing")
+                s = DatasetSpec(**{**s.__dict__, "skipped": f"{rel_path(missing)} not present"})
         out.append(s)
     return out
+
+
+def _missing_sources(s: DatasetSpec) -> Path | None:
+    """The first source of a spec's corpus that is not there (a folder, or a part's file
+    or glob of a mixed corpus), or None."""
+    root = project_root()
+    if not s.corpus.startswith("mix:"):
+        cdir = (root / s.corpus).resolve()
+        return None if cdir.is_dir() else cdir
+    for sources in s.parts.values():
+        for src in sources:
+            if src.startswith("fixtures:"):
+                continue
+            if any(ch in src for ch in "*?["):
+                if not any(root.glob(src)):
+                    return (root / src).resolve()
+            elif not (root / src).exists():
+                return (root / src).resolve()
+    return None
 
 
 def rel_path(p: Path) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import AssistantError, ConfigError
-from .corpora import FixtureUnavailable, cached_index, fixture_corpus
+from .corpora import FixtureUnavailable, cached_index, fixture_corpus, mixed_corpus
 from .datasets import (
     DatasetSpec,
     Question,
@@ -142,12 +142,14 @@ def _plan(specs: Sequence[DatasetSpec], settings: Settings, corpus: Path | None,
             target = str(Path(corpus).resolve())
         elif index is not None:
             target = f"index:{index}"
-        elif spec.corpus.startswith("fixtures:"):
+        elif spec.corpus.startswith(("fixtures:", "mix:")):
             target = spec.corpus + ":" + ",".join(spec.fixtures)
             if target not in fixture_dirs:
                 try:
-                    fixture_dirs[target] = fixture_corpus(spec.corpus[9:], spec.fixtures,
-                                                          settings)
+                    fixture_dirs[target] = (
+                        mixed_corpus(spec.corpus[4:], spec.parts, spec.fixtures, settings)
+                        if spec.corpus.startswith("mix:") else
+                        fixture_corpus(spec.corpus[9:], spec.fixtures, settings))
                 except FixtureUnavailable as e:
                     skipped.append(DatasetRun(spec.name, spec.corpus, [], skipped=str(e),
                                               description=spec.description))
@@ -237,7 +239,7 @@ def _run_plan(plan: Plan, envs: dict[str, _Env], answers: bool,
 
 
 def _display_target(target: str) -> str:
-    if target.startswith("fixtures:"):
+    if target.startswith(("fixtures:", "mix:")):
         return target.split(":")[0] + ":" + target.split(":")[1]
     if target.startswith("index:"):
         return target

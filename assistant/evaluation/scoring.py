@@ -119,6 +119,16 @@ def score_question(items: Sequence[RankedItem], gold: set[Pair]) -> dict[str, fl
     return question_metrics(dedupe_clauses(items), gold, context_run=dedupe_ids(items))
 
 
+def search_text(q: Question) -> str:
+    """What a system searches for: the question, or for a follow-up (``history``) the
+    question rewritten to stand alone, as the answer engine does."""
+    if not q.history:
+        return q.question
+    from ..answer.followup import resolve_followup
+
+    return resolve_followup(q.question, q.history)
+
+
 def run_system(system: SearchSystem, questions: Sequence[Question], depth: int = DEPTH,
                tick: Callable[[], None] | None = None) -> SystemResult:
     """Ask every question, timing each search; a failing search scores zero, noted.
@@ -133,7 +143,7 @@ def run_system(system: SearchSystem, questions: Sequence[Question], depth: int =
         err = ""
         t0 = time.perf_counter()
         try:
-            items = list(system.search(q.question, depth))[:depth]
+            items = list(system.search(search_text(q), depth))[:depth]
         except AssistantError as e:
             items, err = [], str(e)
         ms = (time.perf_counter() - t0) * 1000.0
@@ -157,7 +167,7 @@ def run_answers(answerer: Any, questions: Sequence[Question],
         t0 = time.perf_counter()
         err = ""
         try:
-            a = answerer.ask(q.question)
+            a = answerer.ask(q.question, history=q.history) if q.history else answerer.ask(q.question)
             cited = {(c.doc, c.clause) for c in a.citations}
             rec = AnswerRecord(q.gold_set, cited, bool(a.refused), bool(a.flags),
                                a.answer or "", q.reference_answer)
@@ -167,20 +177,21 @@ def run_answers(answerer: Any, questions: Sequence[Question],
             rec = AnswerRecord(q.gold_set, set(), True, True, "", q.reference_answer)
             labels = []
         ms = (time.perf_counter() - t0) * 1000.0
-        out.append(AnswerResult(q.id, q.kind, rec, ms, labels, err, _gate_score(answerer, q.question),
+        out.append(AnswerResult(q.id, q.kind, rec, ms, labels, err, _gate_score(answerer, q),
                                 q.split))
         if tick:
             tick()
     return out
 
 
-def _gate_score(answerer: Any, question: str) -> float | None:
-    """The gate's score for ``question`` (untimed; None for answerers without a gate)."""
+def _gate_score(answerer: Any, q: Question) -> float | None:
+    """The gate's score for ``q`` (untimed; None for answerers without a gate)."""
     relevance = getattr(answerer, "relevance", None)
     if relevance is None:
         return None
     try:
-        return float(relevance(question).score)
+        rel = relevance(q.question, q.history) if q.history else relevance(q.question)
+        return float(rel.score)
     except AssistantError:
         return None
 
