@@ -6,7 +6,10 @@ holds no percentage. :func:`question_focus` reads the *focus* of a question — 
 asked (a percentage, a duration, a count with its measure word, an amount, a measure with
 its unit), a list, a comparison between versions, a procedure — and :func:`sentence_evidence`
 finds, in the sentences of the top hits, the best window that carries the focus together
-with the question's own words. The gate (:mod:`assistant.gate`) weighs what it finds.
+with the question's own words: for the asked subject (not 墙板 when 叠合板 is asked), the
+asked property (not 酸价 when 过氧化值 is), under the question's condition (not "不大于25"
+when "大于25" is asked), for the item asked rather than a list's total, and a change, not a
+bare "本文件代替…". The gate (:mod:`assistant.gate`) weighs what it finds.
 
 Pure Python, deterministic, no model: a few hundred regex matches a question.
 """
@@ -37,6 +40,7 @@ _UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 _DURATION_UNITS = ("小时", "分钟", "秒", "天", "日", "工作日", "个月", "月", "年", "周", "季度")
 _AMOUNT_UNITS = ("元", "万元", "亿元")
+_ANY_DURATION = tuple(u for d in _DURATION_UNITS for u in _UNIT_SYNONYMS[d])  # "多久"
 _COUNTERS = "家个项次批次名人层级条种类倍台套批基所座份户件款章节"
 _ASK = r"(?:多少|(?<!哪)几)"
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNIT_SYNONYMS), key=len, reverse=True))
@@ -55,7 +59,7 @@ _ASK_LIST = re.compile(r"哪些|哪几|包括什么|包含什么|有什么(?:内
 # a comparison between versions (not "A与B的区别": two concepts): a version must be named
 _ASK_COMPARE = re.compile(
     r"上一[版轮届]|旧版|原版|新版|\d{4}\s*年版|(?<!制)修订(?:后|前|版|相比|与)|\d{4}\s*年修订|修改(?:后|前|了)"
-    r"|版本|比《[^》]+》|与\d{4}\s*年(?:相比|比)"
+    r"|版本|比《[^》]+》|与《[^》]+》(?:相比|比)|与\d{4}\s*年(?:相比|比)"
 )
 _ASK_PROCEDURE = re.compile(r"如何|怎样|怎么|程序|流程|步骤|手续|需要提交|申请材料|办理")
 # what a procedure question asks for, and the words a sentence that gives it uses
@@ -74,7 +78,7 @@ _ASK_SUBMIT = re.compile(rf"(?:提交|提供|出具|填写|签署)(?:什么样�
 _ASK_APPLY = re.compile(r"(?:如何|怎样|怎么|怎么样)(?:去)?(?:申请办理|办理|申领|申报|报名|备案|登记)")
 # conditions and qualifications are a procedure's only where one is named ("报考", "申报")
 _PROCEDURE_CONTEXT = re.compile(r"申请|申报|报考|报名|办理|资质|认定|评审|设立|取得|任职|注册|审批|许可")
-_ASK_OBJECT = re.compile(rf"(?:哪些|什么|何种|哪种)[^，。？?]{{0,8}}?({'|'.join(_OBJECTS)})|({'|'.join(_OBJECTS)})[^，。？?]{{0,8}}(?:是什么|有哪些|怎么|如何)")
+_ASK_OBJECT = re.compile(rf"(?:哪些|什么|何种|哪种)[^，。？?]{{0,8}}?({'|'.join(_OBJECTS)})|({'|'.join(_OBJECTS)})[^，。？?]{{0,8}}(?:是什么|有哪些|怎么|如何|是怎样|怎样)")
 _YES_NO = re.compile(r"是否|能否|能不能|可否|可不可以|可以不|是不是|有没有|(?:吗|(?<!什)么)[？?]?\s*$")
 
 
@@ -140,7 +144,7 @@ def _quantity(q: str) -> tuple[str, tuple[str, ...]]:
     if _ASK_PERCENT.search(q):
         return "percent", ("%",)
     if _ASK_DURATION.search(q):
-        return "duration", tuple(u for d in _DURATION_UNITS for u in _UNIT_SYNONYMS[d])
+        return "duration", _ANY_DURATION
     if _ASK_AMOUNT.search(q) and _ASK_ANY.search(q):
         return "amount", tuple(u for a in _AMOUNT_UNITS for u in _UNIT_SYNONYMS[a])
     if _ASK_ANY.search(q):
@@ -155,7 +159,8 @@ def _quantity(q: str) -> tuple[str, tuple[str, ...]]:
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 _NUM = re.compile(rf"\d+(?:\.\d+)?|[{_CN_DIGITS}]+")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[\d零〇一二两三四五六七八九十百]+")
-_EVERY = re.compile(r"每\s*(?:个)?(?:日|天|周|月|季度|年|半年)")  # "每周1次": a period
+# "每周1次": a period; it answers "多久" (any duration unit), "多少小时" only in hours
+_EVERY = re.compile(r"每\s*(?:个)?(日|天|周|月|季度|年|半年)")
 
 
 def carries(focus: Focus, text: str) -> bool:
@@ -168,7 +173,8 @@ def carries(focus: Focus, text: str) -> bool:
         return True
     if focus.quantity == "percent":
         return any(m.group(0).rstrip("% ") not in focus.numbers for m in _PERCENT.finditer(text))
-    if focus.quantity == "duration" and _EVERY.search(text):
+    if focus.quantity == "duration" and any(
+            focus.units == _ANY_DURATION or m.group(1) in focus.units for m in _EVERY.finditer(text)):
         return True
     for m in _NUM.finditer(text):
         num = m.group(0)
@@ -189,6 +195,8 @@ def carries(focus: Focus, text: str) -> bool:
 # ---------------------------------------------------------------------------------------
 
 _CHANGE = re.compile(r"相比|变化|代替|增加了|删除了|更改了|修改了|调整了|新增了?|取消了|提高了|降低了")
+# "本文件代替GB 90201—2018。" announces a new edition; it names no change
+_REPLACES_ONLY = re.compile(r"^\s*本(?:文件|标准)代替[^,，;；:：]*$")
 # an announced but omitted text ("主要技术变化如下（略）") says nothing
 _ELIDED = re.compile(r"[（(]\s*略\s*[)）]|^\s*略\s*[。.]?\s*$|……\s*$")
 _PARTS = re.compile(r"(?<=[，,；;])")
@@ -321,13 +329,31 @@ def _sentences(h: Hit) -> list[tuple[str, str]]:
 
 # properties a quantity is stated for: "食品抽检合格率大于98.2%" gives 合格率 for 食品 only
 _PROPERTY = re.compile(r"率|温度|浓度|期限|周期|时限|限值|高度|宽度|距离|面积|金额|保存|校准|检定|复审")
-# what may stand between the property and the asking: the property itself is asked
-_ASKED_AFTER = re.compile(
-    r"^(?:提出的|规定的|设定的|定的|定了|提出了|的)?(?:目标|指标|要求|标准)?(?:是|为|应|要|需|须)?"
-    r"(?:达到|不低于|不高于|不超过|不小于|不大于|控制在|保持)?(?:多少|几|什么|怎样|如何|多高|多大|多长|多久|分别|百分之)"
-)
+# the asking of a quantity after the property it is asked of ("合格率要大于多少",
+# "过氧化值不应超过多少", "吊点不应少于几个"); groups ``mod``/``cmp``: a modal or a
+# comparison is written (the word before it is then a property, not a verb)
+_MODALS = r"不应|不得|不宜|应当|应|宜|要|需|须|是|为"
+_COMPARES = (r"达到|不低于|不高于|不超过|不小于|不大于|不少于|不多于|大于|小于|高于|低于|超过|少于|多于"
+             r"|控制在|保持")
+_ASKING_PHRASE = (r"(?:提出的|规定的|设定的|定的|定了|提出了|的)?(?:目标|指标|要求|标准)?"
+                  rf"(?P<mod>{_MODALS})?(?P<cmp>{_COMPARES})?"
+                  r"(?:在)?(?:多少|几|什么|怎样|如何|多高|多大|多长|多久|分别|百分之)")
+_ASKED_AFTER = re.compile("^" + _ASKING_PHRASE)
+_ASKING_AT = re.compile(_ASKING_PHRASE)
 _MODAL_TAIL = re.compile(r"(?:至少|最多|最少|一般|通常|必须|应当|需要|要|应|需|须)+$")
 _HEAD_CUT = re.compile(r"[对为给在将把的、和及与,，下中时后里内上]")
+
+
+def _asked_ends(question: str) -> list[tuple[int, int]]:
+    """Where the property a quantity is asked of ends in ``question``: after a word of
+    :data:`_PROPERTY` followed by the asking, or before an asking phrase that writes a
+    modal or a comparison ("吊点不应少于几个"; not "运转多少小时": a verb, not a property)."""
+    ends = {m.end(): m.end() - m.start() for m in _PROPERTY.finditer(question)
+            if _ASKED_AFTER.match(question[m.end():])}
+    for m in _ASKING_AT.finditer(question):
+        if m.start() >= 2 and (m.group("mod") or m.group("cmp")):
+            ends.setdefault(m.start(), 2)
+    return sorted(ends.items())
 
 
 def sibling_subject(question: str, window: str, terms: dict[str, float]) -> bool:
@@ -338,18 +364,24 @@ def sibling_subject(question: str, window: str, terms: dict[str, float]) -> bool
     comma part holding the run has under half the character pairs. Texts normalised;
     ``terms`` are the question's content words (the document's title words left out).
     """
-    for m in _PROPERTY.finditer(question):
-        end = m.end()
-        if not _ASKED_AFTER.match(question[end:]) or question[m.start() : end] not in window:
+    for end, k in _asked_ends(question):
+        if question[end - k : end] not in window:
             continue
-        k = end - m.start()
         while k < end and question[end - k - 1 : end] in window:
             k += 1
         run = question[end - k : end]
-        part = next((p for p in _PARTS.split(window) if run in p), window)
-        head = _HEAD_CUT.split(_MODAL_TAIL.sub("", question[max(0, end - k - 8) : end - k]))[-1]
-        mods = [t for t, w in terms.items() if w >= 1.0 and len(t) >= 2 and t in head]
-        if any(_pairs_share(t, part) < 0.5 for t in mods):
+        # the comma parts stating a quantity for the run, each with another subject before it
+        parts = [p for p in _PARTS.split(window)
+                 if run in p and _NUM.search(p) and not p.lstrip().startswith(run)]
+        if not parts:
+            continue
+        before = _MODAL_TAIL.sub("", question[max(0, end - k - 8) : end - k]).rstrip("的之")
+        # the words of the subject phrase before the shared run (a word may end inside
+        # the run: 农产品 against 食品, sharing 品)
+        head = _HEAD_CUT.split(before)[-1] + run
+        mods = [t for t, w in terms.items()
+                if w >= 1.0 and len(t) >= 2 and _CJK_WORD.fullmatch(t) and t in head and t not in run]
+        if any(_pairs_share(t, p) < 0.5 for t in mods for p in parts):
             return True
     return _other_counted(question, window, terms)
 
@@ -367,6 +399,48 @@ def _other_counted(question: str, window: str, terms: dict[str, float]) -> bool:
     total = sum(noun.values())
     found = sum(w for t, w in noun.items() if _pairs_share(t, window) >= 0.5)
     return total >= 1.0 and found < 0.5 * total
+
+
+_COND = re.compile(r"(不大于|不小于|不超过|不低于|不高于|不少于|大于|小于|超过|高于|低于|少于|多于)\s*(\d+(?:\.\d+)?)")
+_UPWARD = {"大于", "超过", "高于", "多于", "不小于", "不低于", "不少于"}
+
+
+def _other_condition(question: str, window: str) -> bool:
+    """"排量大于25 mL/r的…" against "排量不大于25 mL/r的…": the window writes the question's
+    condition number with a comparison the other way."""
+    asked = {m.group(2): m.group(1) in _UPWARD for m in _COND.finditer(question)}
+    return any(m.group(2) in asked and (m.group(1) in _UPWARD) != asked[m.group(2)]
+               for m in _COND.finditer(window))
+
+
+_ENUM = re.compile(rf"[{CJK}]+(?:、[{CJK}]+)+(?:和|及|与)[{CJK}]+|[{CJK}]+(?:、[{CJK}]+){{2,}}")
+_EACH = re.compile(r"各|分别|均|每")
+
+
+def _list_total(question: str, window: str) -> bool:
+    """"国际标准不少于多少项" against "国际标准、国家标准、行业标准和地方标准不少于200项": the
+    window's number is for a list of which the question names only some items (not with
+    各/分别: a number for each)."""
+    for part in _PARTS.split(window):
+        m = _ENUM.search(part)
+        if m is None or _EACH.search(part) or not _NUM.search(part[m.end():]):
+            continue
+        items = m.group(0).split("、")
+        items[-1:] = re.split(r"和|及|与", items[-1], maxsplit=1)
+        # what the items but the last share at their end ("标准"): not what tells them
+        # apart; the last item runs on into the sentence ("地方标准不少于") and ends there
+        suffix = ""
+        while len(suffix) < min(map(len, items[:-1])) and len({i[-len(suffix) - 1] for i in items[:-1]}) == 1:
+            suffix = items[0][-len(suffix) - 1] + suffix
+        cut = items[-1].find(suffix) if suffix else -1
+        if len(items) < 3 or cut < 0:
+            continue
+        items[-1] = items[-1][: cut + len(suffix)]
+        keys = [i[: len(i) - len(suffix)][-2:] for i in items]
+        named = sum(len(k) == 2 and k in question for k in keys)
+        if 0 < named < len(items):
+            return True
+    return False
 
 
 _ORDINAL = "一二三四五六七八九十甲乙丙丁"
@@ -392,12 +466,41 @@ _ACTION_AFTER = re.compile(
     rf"{_ASK}[^，,。?？]{{0,6}}?(?:以内|之内|内|后)?(?:必须|应当|应|要|需要|需|才能|进行|完成|一次)*({_ACTIONS})")
 
 
-def _names_property(question: str, context: str) -> bool:
+def _names_property(question: str, context: str, terms: dict[str, float]) -> bool:
     """Does the window (with its headings) name at least one action the quantity is asked
-    of? True when the question names none."""
+    of, and the property asked with a modal or a comparison ("过氧化值不应超过多少": not
+    a window on 酸价)? True when the question names none."""
     asked = [m.group(1) for m in _ACTION_BEFORE.finditer(question)]
     asked += [m.group(1) for m in _ACTION_AFTER.finditer(question)]
-    return not asked or any(a in context for a in asked)
+    if asked and not any(a in context for a in asked):
+        return False
+    # half its characters: "电量" is "荷电状态" paraphrased; "过氧化值" is not "酸价"
+    return all(sum(ch in context for ch in p) >= 0.5 * len(p)
+               for p in _asked_properties(question, terms))
+
+
+# the asking's own nouns ("上限是多少"): they name no property
+_ASKING_NOUNS = {"上限", "下限", "限值", "数值", "要求", "指标", "目标", "标准", "时间", "范围", "大小", "多少"}
+_ASKING_ADVERBS = re.compile(r"(?:分别|最低|最高|最少|最多|至少|一般|通常|大约|大概|的|之)+$")
+_TAIL_WORD = re.compile(rf"[{CJK}]{{2,4}}$")
+
+
+def _asked_properties(question: str, terms: dict[str, float]) -> list[str]:
+    """The property right before an asking phrase that writes a modal or a comparison:
+    up to four characters after the last particle ("过氧化值不应超过多少" → 过氧化值), and
+    the longest content word ending there ("齿轮泵噪声应不大于" → 轮泵噪声, 噪声)."""
+    out = []
+    for m in _ASKING_AT.finditer(question):
+        if not (m.group("mod") or m.group("cmp")):
+            continue
+        before = _HEAD_CUT.split(_ASKING_ADVERBS.sub("", question[: m.start()]))[-1]
+        w = _TAIL_WORD.search(before)
+        words = [t for t in terms if len(t) >= 2 and _CJK_WORD.fullmatch(t) and before.endswith(t)]
+        if words:
+            out.append(max(words, key=len))
+        if w:
+            out.append(w.group(0))
+    return [p for p in out if p not in _ASKING_NOUNS]
 
 
 def _pairs_share(word: str, text: str) -> float:
@@ -415,12 +518,14 @@ def _has_focus(focus: Focus, window: str, sentence: str, terms: dict[str, float]
         return False
     if focus.quantity and (sibling_subject(focus.question, window, terms)
                            or _other_level(terms, window)
-                           or not _names_property(focus.question, context)):
+                           or _other_condition(focus.question, window)
+                           or _list_total(focus.question, window)
+                           or not _names_property(focus.question, context, terms)):
         return False
     if focus.asked_object and not any(
             w in window for w in _OBJECTS.get(focus.asked_object, (focus.asked_object,))):
         return False
-    return not (focus.comparison and not _CHANGE.search(sentence))
+    return not (focus.comparison and (not _CHANGE.search(sentence) or _REPLACES_ONLY.match(sentence)))
 
 
 def _is_front(h: Hit) -> bool:

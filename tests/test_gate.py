@@ -229,3 +229,76 @@ def test_the_focus_can_be_switched_off_for_comparison() -> None:
     assert not decide(q, hits, Settings(embed_model="fake")).ok
     before = decide(q, hits, Settings(embed_model="fake", gate_focus=False))
     assert before.ok and before.missing == ""  # topical relevance alone answers it
+
+
+# --- issue 19, second round: the asked property, its condition, a list's total ------------
+
+LIB = "火锅底料生产卫生规范"
+OIL = "5.1 原料验收\n牛油应有检验合格证明，酸价不应超过2.5 mg/g，辣椒应无霉变。"
+OIL_HIT = _hit(OIL, "5.1", "5 生产过程控制 > 5.1 原料验收", LIB, "DB50/T 90207—2024")
+PUMP = "4.3 噪声\n在额定工况下，排量不大于25 mL/r的齿轮泵噪声应不大于75 dB(A)。"
+PUMP_HIT = _hit(PUMP, "4.3", "4 技术要求 > 4.3 噪声", "液压齿轮泵 技术条件", "JB/T 90204—2021")
+LIFT = "5.2 吊点设置\n吊点数量和位置应经计算确定，墙板吊点不应少于2个。"
+LIFT_HIT = _hit(LIFT, "5.2", "5 吊具和吊点 > 5.2 吊点设置", "装配式混凝土预制构件吊装技术规程",
+                "T/CECS 90209—2022")
+STANDARDS = ("（二）主要目标\n主导或参与制修订国际标准、国家标准、行业标准和地方标准不少于200项，"
+             "建成国家级质量标准实验室、国家产业计量测试中心各1家。")
+STANDARDS_HIT = _hit(STANDARDS, "（二）", "一、总体要求 > （二）主要目标")
+
+
+STORE_HIT = _hit("6.2 贮存\n成品应在阴凉干燥处贮存，库温不宜超过25 ℃，离地离墙不小于10 cm。", "6.2",
+                 "6 检验和贮存 > 6.2 贮存", LIB, "DB50/T 90207—2024")
+
+
+CHECK_HIT = _hit("6.1 出厂检验\n每批产品应检验感官、净含量、酸价和过氧化值。", "6.1",
+                 "6 检验和贮存 > 6.1 出厂检验", LIB, "DB50/T 90207—2024")
+
+
+def test_the_property_asked_with_a_limit_must_be_named() -> None:
+    # a limit on the product's storage temperature is not one on its 过氧化值 (which the
+    # library names, in a clause without a number)
+    hits = [STORE_HIT, CHECK_HIT, OIL_HIT]
+    ev = _evidence("火锅底料成品的过氧化值不应超过多少？", hits)
+    assert ev.foreign == "" and ev.sentence_cov > 0.3 and ev.focus_cov == 0.0
+    assert _evidence("火锅底料成品贮存的库温不宜超过多少度？", [STORE_HIT]).focus_cov > 0.3
+    assert _evidence("牛油原料的酸价要求是多少？", [OIL_HIT]).focus_cov > 0.3
+    # "噪声" is named, "轮泵噪声" half: both must be
+    assert _evidence("齿轮泵的容积效率应不低于多少？", [PUMP_HIT]).focus_cov == 0.0
+
+
+def test_the_questions_condition_the_other_way_is_no_answer() -> None:
+    assert _evidence("排量大于25 mL/r的齿轮泵噪声应不大于多少分贝？", [PUMP_HIT]).focus_cov == 0.0
+    assert _evidence("排量不大于25 mL/r的齿轮泵噪声应不大于多少分贝？", [PUMP_HIT]).focus_cov > 0.5
+
+
+def test_another_subject_before_the_shared_words_is_no_answer() -> None:
+    # "墙板吊点" is not the 叠合板's; "农产品" ends in the 品 of "食品"
+    assert _evidence("预制叠合板的吊点不应少于几个？", [LIFT_HIT]).focus_cov == 0.0
+    assert _evidence("预制墙板的吊点不应少于几个？", [LIFT_HIT]).focus_cov > 0.5
+    assert _evidence("到2027年两江新区农产品抽检合格率要大于多少？", [TARGET_HIT]).focus_cov == 0.0
+    assert _evidence("到2027年两江新区食品抽检合格率要大于多少？", [TARGET_HIT]).focus_cov > 0.5
+
+
+def test_a_lists_total_is_not_one_items_number() -> None:
+    assert _evidence("方案要求主导或参与制修订的国际标准不少于多少项？", [STANDARDS_HIT]).focus_cov == 0.0
+    assert _evidence("到2027年新区要主导或参与制修订多少项各级标准？", [STANDARDS_HIT]).focus_cov > 0.5
+    # "各1家": a number for each item
+    assert _evidence("方案要建成几家国家产业计量测试中心？", [STANDARDS_HIT]).focus_cov > 0.3
+
+
+def test_a_period_answers_how_often_but_not_how_many_hours() -> None:
+    backup = normalize("组织宜每半年至少进行一次恢复演练，验证恢复时间目标能否达到。")
+    assert carries(question_focus("恢复演练多久做一次？"), backup)
+    assert not carries(question_focus("恢复时间目标应不超过多少小时？"), backup)
+
+
+def test_a_comparison_needs_a_change_not_a_replacement_notice() -> None:
+    q = "T/CAS 90208—2023与2019年版相比增加了哪些技术要求？"
+    notice = _hit("前言\n本文件代替T/CAS 90208—2019。", "前言", "前言", "智能门锁通用技术要求",
+                  "T/CAS 90208—2023")
+    assert _evidence(q, [notice]).focus_cov == 0.0
+    assert question_focus("本方案与《质量强国建设纲要》相比，目标高了多少？").comparison
+
+
+def test_how_a_procedure_goes_asks_for_the_procedure() -> None:
+    assert question_focus("养老服务机构星级评定的评定程序是怎样的？").asked_object == "程序"
