@@ -98,9 +98,11 @@ _DASHES = "-‐‑‒–—―－_~～"
 _YEAR = rf"(?:\s*[{_DASHES}]{{1,2}}\s*(?P<year>\d{{4}}|\d{{2}}))?(?!\d)"
 _NUMBER = r"(?P<num>\d{1,6}(?:\s?\.\s?\d{1,4}){0,4})"
 # prefix forms: T/CAS, Q/ABC, DB50/T, GB/T, GBT, GB_T, GB/Z, JB/T, YY, GBZ
+# An organisation code ends in a letter unless a blank follows it, so that a number
+# written onto it ("Q/LJ90210", "T/CECS90209-2022") is not read into the code.
 _PREFIX = (
-    r"(?:(?P<grp>T)\s*[/_／]\s*(?P<org>[A-Z][A-Z0-9]{1,11})"
-    r"|(?P<ent>Q)\s*[/_／]\s*(?P<eorg>[A-Z0-9][A-Z0-9]{0,11})"
+    r"(?:(?P<grp>T)\s*[/_／]\s*(?P<org>[A-Z](?:[A-Z0-9]{0,10}[A-Z]|[A-Z0-9]{1,11}(?=\s)))"
+    r"|(?P<ent>Q)\s*[/_／]\s*(?P<eorg>[A-Z0-9](?:[A-Z0-9]{0,10}[A-Z]|[A-Z0-9]{0,11}(?=\s))?)"
     r"|(?P<db>DB)\s*(?P<prov>\d{2})(?:\s*[/_／]?\s*(?P<dbf>[TZ]))?"
     r"|(?P<code>[A-Z]{2,4}?)(?:\s*[/_／]\s*(?P<force>[TZ])|(?P<gluedT>T))?)"
 )

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import docrefs
 from .chunk import passage_text
 from .config import Settings
 from .errors import ConfigError
@@ -30,11 +31,14 @@ MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 @dataclass
 class Scope:
     """Where a query searches: the documents allowed (None: all), the documents it names
-    (boosted), and the chunks of the clause it names (put first)."""
+    (boosted), the chunks of the clause it names (put first), and the words BM25 searches
+    them for: without a loose name of the document, which only the clauses repeating its
+    title would match (dense search sees the whole query: every passage carries the title)."""
 
     allowed: set[str] | None = None
     named: set[str] = field(default_factory=set)
     exact_ids: list[str] = field(default_factory=list)
+    keywords: str = ""  # the words BM25 searches them for, when not the whole query
 
 
 def allowed_docs(docs: Mapping[str, DocInfo], versions: Mapping[str, Version],
@@ -72,6 +76,8 @@ class Retriever:
         self._versions_gen = -1
         self._priors_cache: Priors | None = None
         self._priors_gen = -1
+        self._catalog: list[docrefs.Named] | None = None
+        self._catalog_gen = -1
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -148,7 +154,8 @@ class Retriever:
             return []
         scope = self.scope(query, filters or Filters())
         versions = self.versions()
-        cands = self.candidates(query, mode, max(self.settings.candidates, k), scope.allowed)
+        cands = self.candidates(query, mode, max(self.settings.candidates, k), scope.allowed,
+                                scope.keywords)
         ranked = apply_priors(fuse(cands, self.settings), self.priors(), self.settings,
                               scope.named, versions)
         reranker = self.reranker if mode == "hybrid" else None
@@ -157,32 +164,50 @@ class Retriever:
         return self.load(splice_exact(ranked, scope.exact_ids), k, versions)
 
     def scope(self, query: str, filters: Filters) -> Scope:
-        """The filters' documents; a query that names a standard is restricted to it, and
-        the clause it names (in the current version first) is looked up."""
+        """The filters' documents; a query that names a standard by number, or a document
+        loosely (:mod:`assistant.docrefs`: "方案", "两江的实施方案", "本办法"), is restricted
+        to it, and the clause it names (in the current version first) is looked up."""
         scope = Scope(allowed_docs(self.index.documents(), self.versions(), filters))
         ref = parse_reference(query)
-        if ref is None or not (ref.std_no or ref.law):
-            return scope
-        named = self.named_docs(ref.std_no, ref.law)
+        named = self.named_docs(ref.std_no, ref.law) if ref and (ref.std_no or ref.law) else []
+        loose, scope.keywords = ([], "") if named else self.loose_docs(query)
+        named = named or loose
         if scope.allowed is not None:
             named = [d for d in named if d in scope.allowed]
-        if named and ref.std_no:
+        if named and ((ref and ref.std_no) or loose):
             scope.allowed = set(named)
+        elif loose:
+            scope.keywords = ""  # the document named is not among those the filters allow
         scope.named = set(named)
-        for doc in named if ref.clause else []:
+        for doc in named if ref and ref.clause else []:
             exact = self.clause_chunks(doc, ref.clause)
             if exact:
                 scope.exact_ids = [c.id for c in exact]
                 break  # named_docs puts the current version first
         return scope
 
-    def candidates(self, query: str, mode: Mode, n: int, allowed: set[str] | None
-                   ) -> list[Candidate]:
-        """Up to ``n`` candidates from each retriever the mode uses, located in the store
-        (document and clause: ranking needs no more, whole chunks are read for the hits)."""
+    def loose_docs(self, query: str) -> tuple[list[str], str]:
+        """Documents the query names by title or kind word, current versions first, and the
+        query without those words (``docrefs.resolve``); nothing when they are every
+        indexed document (nothing to scope)."""
+        gen = self.index.generation()
+        if self._catalog is None or self._catalog_gen != gen:
+            self._catalog = docrefs.catalog(i.meta for i in self.index.documents().values())
+            self._catalog_gen = gen
+        found, rest = docrefs.resolve(query, self._catalog)
+        if not found or len(set(found)) >= len(self._catalog):
+            return [], ""
+        versions = self.versions()
+        return sorted(found, key=lambda d: (not versions.get(d, CURRENT).current, d)), rest
+
+    def candidates(self, query: str, mode: Mode, n: int, allowed: set[str] | None,
+                   keywords: str = "") -> list[Candidate]:
+        """Up to ``n`` candidates from each retriever the mode uses (BM25 on ``keywords``
+        when given), located in the store (document and clause: ranking needs no more,
+        whole chunks are read for the hits)."""
         from .tokenize import tokenize
 
-        bm25 = (self.index.keyword_search(tokenize(query), n, allowed)
+        bm25 = (self.index.keyword_search(tokenize(keywords or query), n, allowed)
                 if mode in ("hybrid", "bm25") else [])
         dense = self._dense(query, n, allowed) if mode in ("hybrid", "dense") else []
         cands = collect(bm25, dense)

@@ -64,9 +64,12 @@ def _loose_clause(t: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 # pronouns that stand for the document of the previous turn …
+_DOC_KINDS = (r"(?:实施方案|实施细则|实施办法|实施条例|法律|法规|法|标准|条例|办法|规定|文件|方案|规范"
+              r"|规程|细则|导则|指南|规划)")
 _DOC_ANAPHORA = re.compile(
-    r"该(?:法律|法规|法|标准|条例|办法|规定|文件|方案|规范)|这(?:部|个|项|份|一)?(?:法律|法规|法|标准|条例|办法|规定|文件|方案|规范)"
-    r"|本(?:法|标准|条例|办法)|(?<!其)它(?!们)"
+    rf"该{_DOC_KINDS}|这(?:部|个|项|份|一)?{_DOC_KINDS}"
+    r"|本(?:法|标准|条例|办法|方案|实施方案|实施细则|实施办法|规范|规程|细则|规划|规定)(?!性|化)"
+    r"|(?<!其)它(?!们)"
 )
 # … and for its clause
 _CLAUSE_ANAPHORA = re.compile(
@@ -99,7 +102,7 @@ def _resolve_one(q: str, doc: str, clause: str) -> str:
     if not doc:
         return q
     qd, qc = query_refs(q)
-    if qd:
+    if qd and not _DOC_ANAPHORA.fullmatch(qd):  # "本办法" is no name of its own
         return q
     sep = " " if re.search(r"[A-Za-z0-9]$", doc) else ""
     if _CLAUSE_ANAPHORA.search(q):
