@@ -108,13 +108,41 @@ class Named:
         return self.title.endswith(head)
 
 
-def catalog(metas: Iterable[DocMeta]) -> list[Named]:
+class Catalog:
+    """The index's documents as questions may name them, with what makes resolving a
+    question cheap on thousands of documents: the documents of each kind word, and the
+    documents each pair of characters of a title occurs in."""
+
+    def __init__(self, docs: Iterable[Named]) -> None:
+        self.docs = list(docs)
+        self._kinds: dict[str, list[Named]] = {}
+        self._pairs: dict[str, set[int]] = {}
+        for i, d in enumerate(self.docs):
+            for k in range(len(d.title) - 1):
+                self._pairs.setdefault(d.title[k:k + 2], set()).add(i)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def of_kind(self, head: str) -> list[Named]:
+        if head not in self._kinds:
+            self._kinds[head] = [d for d in self.docs if d.has_head(head)]
+        return self._kinds[head]
+
+    def sharing(self, text: str) -> list[Named]:
+        """The documents whose title shares two characters in a row with ``text`` (the
+        only ones a qualifier can fit)."""
+        rows = set().union(*(self._pairs.get(text[k:k + 2], ()) for k in range(len(text) - 1)))
+        return [self.docs[i] for i in sorted(rows)]
+
+
+def catalog(metas: Iterable[DocMeta]) -> Catalog:
     """The documents as questions may name them."""
     out = []
     for m in metas:
         title = short_title(law_key(m.title) if m.kind == "law" else m.title)
         out.append(Named(m.doc, family_of(m), m.kind, m.category, title))
-    return out
+    return Catalog(out)
 
 
 @dataclass
@@ -128,9 +156,10 @@ class Mention:
     span: tuple[int, int] = (0, 0)  # where it is written, in the folded question
 
 
-def mentions(question: str, docs: Sequence[Named]) -> list[Mention]:
+def mentions(question: str, docs: Catalog | Sequence[Named]) -> list[Mention]:
     """The documents ``question`` names by title or kind word, in order of appearance
     (a mention that fits several documents, or none for sure, has no ``docs``)."""
+    docs = docs if isinstance(docs, Catalog) else Catalog(docs)
     q = fold(question)
     found, taken = _titles(q, docs)
     for m in _HEAD_RE.finditer(q):
@@ -142,7 +171,7 @@ def mentions(question: str, docs: Sequence[Named]) -> list[Mention]:
     return sorted(found, key=lambda mn: mn.span)
 
 
-def resolve(question: str, docs: Sequence[Named]) -> tuple[list[str], str]:
+def resolve(question: str, docs: Catalog | Sequence[Named]) -> tuple[list[str], str]:
     """Every document the question names (all versions of each), and the question without
     the words that name them (the keywords to search those documents for; the question
     itself when little else is left). ([], question) when it names none, or names one that
@@ -164,12 +193,20 @@ def resolve(question: str, docs: Sequence[Named]) -> tuple[list[str], str]:
     return out, (left if len(re.findall(r"[\u4e00-\u9fff]", left)) >= 4 else question)
 
 
-def _titles(q: str, docs: Sequence[Named]) -> tuple[list[Mention], list[tuple[int, int]]]:
+def companions(named: Sequence[str], docs: Catalog) -> list[str]:
+    """Documents that implement a named law: "著作权法实施条例" for 著作权法 (searched
+    with it: a question on a law is often answered by its implementing regulation too)."""
+    titles = {d.title for d in docs.docs if d.doc in set(named) and d.kind == "law"}
+    return [d.doc for d in docs.docs if d.doc not in set(named) and d.kind == "law"
+            and any(d.title.startswith(t + "实施") for t in titles)]
+
+
+def _titles(q: str, docs: Catalog) -> tuple[list[Mention], list[tuple[int, int]]]:
     """Whole (short) titles written in the question; a title inside a longer one written
     there ("标准化法" in "标准化法实施条例") is not named by itself."""
     spans: dict[tuple[int, int], list[Named]] = {}
-    for d in docs:
-        if len(d.title) >= 4:
+    for d in docs.docs:
+        if len(d.title) >= 4 and d.title in q:
             for m in re.finditer(re.escape(d.title) + _NOT_A_WORD.get(d.title[-1], ""), q):
                 spans.setdefault((m.start(), m.end()), []).append(d)
     keep = [s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)]
@@ -191,7 +228,7 @@ def _one_family(docs: Sequence[Named]) -> list[str]:
     return [d.doc for d in docs] if len({d.family for d in docs}) == 1 else []
 
 
-def _kind_mention(q: str, m: re.Match[str], docs: Sequence[Named]) -> Mention | None:
+def _kind_mention(q: str, m: re.Match[str], docs: Catalog) -> Mention | None:
     """A kind word with what stands before it: a qualifier, a determiner, or nothing;
     None when it names no document ("有什么办法", "依法", "专项方案", "办法规定")."""
     head = m.group(0)
@@ -210,7 +247,7 @@ def _kind_mention(q: str, m: re.Match[str], docs: Sequence[Named]) -> Mention | 
     qualifier = "" if determiner else written.replace("的", "")
     if not qualifier and not determiner and head not in _BARE:
         return None  # "办法", "标准", "法" alone are words
-    kind = [d for d in docs if d.has_head(head)]
+    kind = docs.of_kind(head)
     span = (len(before) - len(written), m.end())
     if qualifier and _shared(before[:len(before) - len(tail)], tail, written):
         return Mention(qualifier + head, "qualified", [], span)  # "电饭煲和门锁标准": two
@@ -226,20 +263,20 @@ def _shared(rest: str, tail: str, written: str) -> bool:
     return rest.endswith("、") or lead.endswith(("和", "或", "及", "与"))
 
 
-def _qualified(qualifier: str, head: str, kind: Sequence[Named], docs: Sequence[Named],
+def _qualified(qualifier: str, head: str, kind: Sequence[Named], docs: Catalog,
                attached: bool, span: tuple[int, int]) -> Mention | None:
     """A kind word with a qualifier: the documents of that kind whose title shares the
     most with the qualifier (at least half of it), when no document of another kind shares
     more. A qualifier written onto the kind word that fits no title is another word
     ("专项方案", "依法": None); set apart by 的 ("火锅的方案", "公司的方案") it leaves the
     mention unresolved."""
-    score = {d.doc: _common(qualifier, d.title) for d in docs}
+    score = {d.doc: _common(qualifier, d.title) for d in docs.sharing(qualifier)}
     best_all = max(score.values(), default=0)
-    best = max((score[d.doc] for d in kind), default=0)
+    best = max((score.get(d.doc, 0) for d in kind), default=0)
     weak = best < MIN_QUALIFIER or 2 * best < len(qualifier)
     if weak and attached:
         return None
-    fit = [] if weak or best < best_all else [d for d in kind if score[d.doc] == best]
+    fit = [] if weak or best < best_all else [d for d in kind if score.get(d.doc) == best]
     return Mention(qualifier + head, "qualified", _one_family(fit), span)
 
 

@@ -76,7 +76,7 @@ class Retriever:
         self._versions_gen = -1
         self._priors_cache: Priors | None = None
         self._priors_gen = -1
-        self._catalog: list[docrefs.Named] | None = None
+        self._catalog: docrefs.Catalog | None = None
         self._catalog_gen = -1
 
     # ----------------------------------------------------------------- helpers
@@ -165,8 +165,9 @@ class Retriever:
 
     def scope(self, query: str, filters: Filters) -> Scope:
         """The filters' documents; a query that names a standard by number, or a document
-        loosely (:mod:`assistant.docrefs`: "方案", "两江的实施方案", "本办法"), is restricted
-        to it, and the clause it names (in the current version first) is looked up."""
+        loosely (:mod:`assistant.docrefs`: "方案", "两江的实施方案", "本办法"; with a law,
+        its implementing regulations), is restricted to it, and the clause it names (in the
+        current version first) is looked up."""
         scope = Scope(allowed_docs(self.index.documents(), self.versions(), filters))
         ref = parse_reference(query)
         named = self.named_docs(ref.std_no, ref.law) if ref and (ref.std_no or ref.law) else []
@@ -175,7 +176,9 @@ class Retriever:
         if scope.allowed is not None:
             named = [d for d in named if d in scope.allowed]
         if named and ((ref and ref.std_no) or loose):
-            scope.allowed = set(named)
+            extra = self.loose_companions(named) if loose else []
+            scope.allowed = set(named) | {d for d in extra
+                                          if scope.allowed is None or d in scope.allowed}
         elif loose:
             scope.keywords = ""  # the document named is not among those the filters allow
         scope.named = set(named)
@@ -199,6 +202,10 @@ class Retriever:
             return [], ""
         versions = self.versions()
         return sorted(found, key=lambda d: (not versions.get(d, CURRENT).current, d)), rest
+
+    def loose_companions(self, named: Sequence[str]) -> list[str]:
+        """The implementing regulations of a law named loosely (searched, not boosted)."""
+        return docrefs.companions(named, self._catalog) if self._catalog is not None else []
 
     def candidates(self, query: str, mode: Mode, n: int, allowed: set[str] | None,
                    keywords: str = "") -> list[Candidate]:

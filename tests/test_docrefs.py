@@ -116,6 +116,14 @@ def test_one_of_a_kind_only_while_it_is_the_only_one() -> None:
     assert resolve("该企业标准的接地电阻要求是多少？", one_enterprise)[0] == [CHARGE]
 
 
+def test_a_law_named_brings_its_implementing_regulation() -> None:
+    from assistant.docrefs import companions
+
+    docs, _ = resolve("标准化法对企业标准自我声明公开有什么规定？", DOCS)
+    assert docs == [BZF] and companions(docs, DOCS) == [SS]
+    assert companions([SS], DOCS) == [] and companions([PLAN], DOCS) == []
+
+
 def test_keywords_leave_out_the_name() -> None:
     """What BM25 searches the scoped document for: the question without the words that
     name it (only clauses repeating the title would match them); whole when little is left."""
@@ -185,6 +193,9 @@ def mixed(tmp_path_factory: pytest.TempPathFactory):
         "# 产品质量监督试行办法\n\n第一条 为了加强对产品的质量监督，制定本办法。\n\n"
         "第三条 实行产品质量监督的重点是有关人身安全和健康的产品。\n\n"
         "第五条 主管部门应当督促企业执行产品技术标准，主要目标是提高产品质量。\n", "utf-8")
+    (root / "laws" / "产品质量监督试行办法实施细则.md").write_text(
+        "# 产品质量监督试行办法实施细则\n\n第一条 根据产品质量监督试行办法，制定本细则。\n\n"
+        "第五条 本细则的主要目标是细化监督程序。\n", "utf-8")
     s = Settings(index=tmp / "index", cache_dir=tmp / "cache", embed_model="fake")
     assert not ingest([root], s, progress=False).failed
     return Retriever(Index.open(s), s)
@@ -199,6 +210,9 @@ def test_retriever_scopes_to_the_document_named_loosely(mixed) -> None:
     hits = mixed.search("本办法第五条", k=3)
     assert (hits[0].chunk.doc, hits[0].chunk.clause) == ("laws/产品质量监督试行办法.md", "第五条")
     assert hits[0].evidence.exact
+    scope = mixed.scope("本办法第五条", Filters())  # its 实施细则 is searched, not boosted
+    assert scope.allowed == {"laws/产品质量监督试行办法.md", "laws/产品质量监督试行办法实施细则.md"}
+    assert scope.named == {"laws/产品质量监督试行办法.md"}
     top = mixed.search("充电桩安装验收规范的主要目标", k=3)
     assert {h.chunk.doc for h in top} == {"std/Q_LJ_90210-2024.md"}
     # ambiguous ("该标准": two standards): the whole index, as before
@@ -208,6 +222,8 @@ def test_retriever_scopes_to_the_document_named_loosely(mixed) -> None:
     scope = mixed.scope("方案的主要目标是什么？", Filters(kinds=["standard"]))
     assert scope.allowed == {"std/Q_LJ_90210-2024.md", "std/T_CAS_90208-2023.md"}
     assert scope.keywords == ""
+    scope = mixed.scope("本办法第五条", Filters(docs=["laws/产品质量监督试行办法.md"]))
+    assert scope.allowed == {"laws/产品质量监督试行办法.md"}
 
 
 def test_a_single_document_index_is_not_scoped(tmp_path: Path) -> None:
