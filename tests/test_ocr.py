@@ -61,3 +61,20 @@ def test_repairs_leave_ordinary_latin_alone() -> None:
     for s in ("ISO/IEC 27040:2015", "QA 体系", "Q/LJ 90210—2024", "M2 螺钉", "T/CAS 90208",
               "GB 50763 无障碍设计规范", "温度 25 ℃～30 ℃"):
         assert ocr.clean_ocr_text(s).replace(" ", "") == s.replace(" ", "")
+
+
+def test_merge_restores_a_bold_annex_heading() -> None:
+    got = ocr.merge_readings("RA（资料性）在线监测设备的校准", "附录A（资料性）在线监测设备的校准")
+    assert got == "附录A（资料性）在线监测设备的校准"
+
+
+def test_a_comma_read_for_a_full_stop_before_a_heading_ends_the_sentence() -> None:
+    raw = "截面不应小于6 mm²,\n5 安装要求\n5.1 安装高度\n温度不大于5%,\n附录A（规范性）\n应符合下列要求,\n按表1"
+    got = ocr.clean_ocr_text(raw).split("\n")
+    assert got[0].endswith("mm²。") and got[3].endswith("5%。")
+    assert got[5].endswith(",") or got[5].endswith("，")  # no heading follows: left alone
+
+
+def test_printed_gaps_in_chinese_are_kept_spaced_out_lines_are_closed() -> None:
+    assert ocr.clean_ocr_text("信息技术 数据备份与恢复 第2部分") == "信息技术 数据备份与恢复 第2部分"
+    assert ocr.clean_ocr_text("本 文 件 规 定 了 要 求") == "本文件规定了要求"

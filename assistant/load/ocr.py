@@ -132,8 +132,9 @@ def _long_runs(black, length: int):  # type: ignore[no-untyped-def]
 
 
 def merge_readings(mixed: str, cjk: str) -> str:
-    """``mixed`` (chi_sim+eng) with each run of Latin letters that ``cjk`` (chi_sim) read as
-    two or more Chinese characters at the same place replaced by those characters."""
+    """``mixed`` (chi_sim+eng) with each stretch of Latin letters that ``cjk`` (chi_sim) read
+    as two or more Chinese characters at the same place replaced by those characters
+    ("RA（资料性）" → "附录A（资料性）")."""
     a, b = mixed.split("\n"), cjk.split("\n")
     if len(a) == len(b):
         return "\n".join(_merge_line(x, y) for x, y in zip(a, b, strict=True))
@@ -151,24 +152,46 @@ def _merge_line(mixed: str, cjk: str) -> str:
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, mixed, cjk, autojunk=False).get_opcodes():
         x, y = mixed[i1:i2], cjk[j1:j2]
         latin = sum(c.isascii() and c.isalpha() for c in x)
-        misread = op != "equal" and latin >= 2 and not re.search(r"\d", x) \
+        misread = op != "equal" and latin >= 1 and not re.search(r"\d", x) \
             and len(_HAN.findall(y)) >= 2
         parts.append(y if misread else x)
     return "".join(parts)
 
 
 def clean_ocr_text(text: str) -> str:
-    """Blanks between Chinese characters removed, variants unified, empty lines dropped; the
-    blank after a clause label at the start of a line ("5.2 要求") is kept."""
+    """Blanks inside Chinese text removed where Tesseract spaced a line out, variants
+    unified, misreadings repaired, empty lines dropped; the blank after a clause label at the
+    start of a line ("5.2 要求") is kept."""
     lines = []
     for line in text.replace("\f", "\n").split("\n"):
         s = line.strip()
         m = _LABEL.match(s)
         head, rest = (m.group(0), s[m.end():]) if m else ("", s)
-        rest = _CJK_ASCII_GAP.sub("", _CJK_GAP.sub("", rest))
+        rest = _CJK_ASCII_GAP.sub("", _cjk_gaps(rest))
         if head or rest:
             lines.append(_repair(normalize_chars(head + rest)))
-    return "\n".join(lines)
+    return "\n".join(_full_stops(lines))
+
+
+def _cjk_gaps(s: str) -> str:
+    """A blank between two Chinese characters is kept when blanks are rare in the line: then
+    it is a printed gap ("信息技术 数据备份与恢复"), which titles keep; a line with blanks
+    between most characters was spaced out by the engine and loses them all."""
+    gaps = len(_CJK_GAP.findall(s))
+    if gaps and gaps * 4 > len(_HAN.findall(s)):
+        return _CJK_GAP.sub("", s)
+    return _CJK_GAP.sub(" ", s)
+
+
+def _full_stops(lines: list[str]) -> list[str]:
+    """A line ending in an ASCII comma or full stop after Chinese text or a unit, followed by
+    a clause heading, ended its sentence with 。 (read as , or .); left as it was, the parser
+    would take the heading for the wrapped rest of that sentence."""
+    out = list(lines)
+    for k in range(len(out) - 1):
+        if out[k].endswith((",", ".")) and _HEADING.match(out[k + 1]) and not re.match(r"[0-9]", out[k][-2:-1]):
+            out[k] = out[k][:-1] + "。"
+    return out
 
 
 # Tesseract reads Chinese punctuation as ASCII ("第1部分: 试验方法", "(AQL)") and the dash of
@@ -188,7 +211,7 @@ _CELSIUS = re.compile(r"(?<=[\d\s)）])\s*[°*\"“”。]\s*\(?C(?![A-Za-z])")
 _TILDE = re.compile(r"(?<=[\d℃%²³a-z])\s*~\s*-?\s*(?=\d)")
 _SQUARE = re.compile(r"(?<=[\d\s/])(k?m|[cdm]m)[2*z](?![0-9A-Za-z])")
 _CUBE = re.compile(r"(?<=[\d\s/])(k?m|[cdm]m)3(?![0-9A-Za-z])")
-_OHM = re.compile(r"(?<=\d)(\s?[kMG]?)Q(?![A-Za-z])")
+_OHM = re.compile(r"(?<=\d)(\s?[mkMG]?)Q(?![A-Za-z])")
 
 
 def _repair(s: str) -> str:
@@ -203,3 +226,4 @@ def _repair(s: str) -> str:
 
 
 _LABEL = re.compile(r"^(?:[A-Z]|\d{1,2})(?:\.\d{1,3})*\s+")
+_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,3})*|[A-Z]\.\d{1,3}(?:\.\d{1,3})*)\s+[\u4e00-\u9fff]|^附录\s*[A-Z]")
