@@ -119,3 +119,24 @@ def test_doc_column_masks_by_document():
     assert col.mask({"a#1.md"}).tolist() == [True, False, False, True, False]
     assert col.mask({"a", "b.md", "gone.md"}).tolist() == [False, True, False, False, True]
     assert not col.mask(set()).any()
+
+
+def test_keyword_index_scores_equal_bm25s_built_from_strings(retriever):
+    """The rebuild reads tokens as int32 ids row by row (for memory); its scores must be
+    bm25s's own from lists of strings, bit for bit."""
+    import bm25s
+
+    kw = retriever.index._keywords
+    ids, tokenized = kw._read_tokens()
+    corpus = [t.split(" ") if t else [] for _, t in
+              kw._db.execute("SELECT id, tokens FROM chunks ORDER BY seq")]
+    assert len(ids) == len(corpus) > 5
+    ours, theirs = bm25s.BM25(k1=1.2, b=0.75), bm25s.BM25(k1=1.2, b=0.75)
+    ours.index(tokenized, show_progress=False)
+    theirs.index(corpus, show_progress=False)
+    queries = [doc[:4] for doc in corpus if doc] + [tokenize(QUERY)]
+    for q in queries:
+        q = [t for t in q if t in theirs.vocab_dict]
+        if q:
+            assert np.array_equal(ours.get_scores(q), theirs.get_scores(q))
+    assert sorted(ours.vocab_dict) == sorted(theirs.vocab_dict)
