@@ -47,25 +47,25 @@ _DETERMINER = re.compile(r"(?:该|此|上述|这(?:一|个|部|份|项|本)?|本
 _LEAD = re.compile(r"^.*(?:如何|怎样|怎么|什么|哪些|哪个|哪部|是否|关于|对于|根据|依据|按照|依照|"
                    r"请问|介绍|说说|讲讲|查询|查看|了解|知道|和|或|对|在|按|从|把|被|给|向|由|是|有)")
 _PUNCT = re.compile(r"[^\w]")  # punctuation and blanks (CJK, letters, digits are \w)
+# a parenthesis after a title holding a date, a period or 试行/修正: "(2024—2027年)"
 _LEADING = re.compile(r"[(\[](?:[^()\[\]]*\d[^()\[\]]*|试行|暂行|修正|修订|草案)[)\]]")
-_TRAILING = re.compile(r"[(\[](?:[^()\[\]]*\d[^()\[\]]*|试行|暂行|修正|修订|草案)[)\]]$")
+_TRAILING = re.compile(_LEADING.pattern + "$")
 _NOT_A_WORD = {"法": "(?![律规定人院官治学典])"}  # "标准化法律" does not name 标准化法
 MIN_QUALIFIER = 2  # characters a qualifier must share with a title
-
-
 _DROP = re.compile(r"[\s《》「」『』“”\"'‘’〈〉]")
 
 
 def fold(text: str) -> str:
     """NFKC, without blanks and the quotes around titles: what is compared."""
-    return _DROP.sub("", unicodedata.normalize("NFKC", text or ""))
+    return _fold_map(text)[0]
 
 
 def _fold_map(text: str) -> tuple[str, list[int]]:
-    """``fold(text)`` character by character, with the index in ``text`` of each folded
-    character (to cut a mention found in the folded text out of the question)."""
+    """``fold(text)``, with the index in ``text`` of each folded character (to cut a
+    mention found in the folded text out of the question); NFKC character by character,
+    so that the two always agree."""
     out, where = [], []
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(text or ""):
         for c in _DROP.sub("", unicodedata.normalize("NFKC", ch)):
             out.append(c)
             where.append(i)
