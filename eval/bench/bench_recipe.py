@@ -55,7 +55,7 @@ def recipe_fn(name: str):  # type: ignore[no-untyped-def]
     return vectors
 
 
-def run(base: Path, work: Path, rcp: str, dtype: str, qs: list, split: str) -> dict:  # type: ignore[type-arg]
+def run(base: Path, work: Path, rcp: str, dtype: str, qs: list) -> dict:  # type: ignore[type-arg]
     import assistant.embed as embed_pkg
     from assistant.adapter_training import align_gold
     from assistant.config import load_settings
@@ -118,7 +118,7 @@ def main() -> None:
     runs = [tuple(r.split("@", 1)) if "@" in r else (r, d)
             for d in args.dtypes.split(",") for r in args.recipes.split(",")]
     for rcp, dtype in dict.fromkeys(runs):  # "passage@int8": one recipe with its own dtype
-        row = run(args.base, args.work, rcp, dtype, qs, args.split)
+        row = run(args.base, args.work, rcp, dtype, qs)
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     base = rows[0]
