@@ -8,8 +8,12 @@ its unit), a list, a comparison between versions, a procedure — and :func:`sen
 finds, in the sentences of the top hits, the best window that carries the focus together
 with the question's own words: for the asked subject (not 墙板 when 叠合板 is asked), the
 asked property (not 酸价 when 过氧化值 is), under the question's condition (not "不大于25"
-when "大于25" is asked), for the item asked rather than a list's total, and a change, not a
-bare "本文件代替…". The gate (:mod:`assistant.gate`) weighs what it finds.
+when "大于25" is asked), for the item asked rather than a list's total, at the asked
+level (not 国家级 when 市级 is asked), not counted from the property ("保质期满后6个月" is
+no 保质期), and a change of the thing asked, not a bare "本文件代替…" or a change of
+something else. A standard that never names the subject a quantity question opens with
+(液压马达 against a gear-pump standard) answers nothing of it. The gate
+(:mod:`assistant.gate`) weighs what it finds.
 
 Pure Python, deterministic, no model: a few hundred regex matches a question.
 """
@@ -41,7 +45,7 @@ _UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
 _DURATION_UNITS = ("小时", "分钟", "秒", "天", "日", "工作日", "个月", "月", "年", "周", "季度")
 _AMOUNT_UNITS = ("元", "万元", "亿元")
 _ANY_DURATION = tuple(u for d in _DURATION_UNITS for u in _UNIT_SYNONYMS[d])  # "多久"
-_COUNTERS = "家个项次批次名人层级条种类倍台套批基所座份户件款章节"
+_COUNTERS = "家个项次批次名人层级条种类倍台套批基所座份户件款章节道根"
 _ASK = r"(?:多少|(?<!哪)几)"
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNIT_SYNONYMS), key=len, reverse=True))
 _ASK_UNIT = re.compile(rf"{_ASK}\s*(?:个)?({_UNIT_ALT})")
@@ -231,16 +235,21 @@ def windows(sentence: str, limit: int = 3) -> list[str]:
 
 
 def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float],
-                      coverage: Coverage) -> SentenceEvidence:
+                      coverage: Coverage, seen: Sequence[Hit] = ()) -> SentenceEvidence:
     """The best windows in ``hits`` for a question with ``focus`` and content ``terms``.
 
     Each hit's sentences are matched against the terms its document's title does not
     hold: words that pick the document ("两江新区") do not pick the sentence within it.
     ``coverage(terms, text)`` is the weighted share of ``terms`` in ``text`` (normalised).
+    ``seen`` are all the hits retrieved (``hits`` and the ones after): what is known of
+    each document when asking whether a standard ever names the question's subject.
     """
     best = _Best()
     foreign = _foreign_word(focus, terms, hits)
+    unnamed = {} if foreign else _unnamed_subjects(focus, terms, hits, seen or hits)
     for h in hits if not foreign else ():
+        if h.chunk.doc in unnamed:  # a standard for another product: none of its windows answers
+            continue
         title = normalize(f"{h.chunk.std_no} {h.chunk.title}")
         local = {t: w for t, w in terms.items() if t not in title} or terms
         heading = normalize(h.chunk.heading)
@@ -258,7 +267,63 @@ def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float]
                 aside = bool(focus.quantity) and (front or _is_note(s))
                 best.focus(c * (0.5 if aside else 1.0), w, aside)
     ev = best.evidence()
+    if not foreign and ev.focus_cov == 0.0 and unnamed:
+        foreign = next(iter(unnamed.values()))
     return replace(ev, foreign=foreign, sentence_cov=best.cov) if foreign else ev
+
+
+# between two words of the subject phrase a question opens with, nothing is written: a
+# particle, a modal or the asking ends it ("地铁车厢内…", "液压马达在…", "冷藏仓库至少应…")
+_SUBJECT_WORDS = 2
+_UNIT_END = re.compile(rf"(?:{_UNIT_ALT})$")
+
+
+def subject_words(question: str, terms: dict[str, float]) -> list[str]:
+    """The first content words (up to two) of the phrase ``question`` (normalised) opens
+    with — its subject: "住宅室内空气中甲醛…" → 住宅, 室内空气; "液压马达在…" → 液压, 马达.
+    ``terms`` are the question's content words in their order; what comes before the
+    first CJK one (a standard's number, "规定") is passed over; measure words are not
+    subjects."""
+    out: list[str] = []
+    pos = 0
+    for t in terms:
+        at = question.find(t, pos)
+        if at < 0:
+            continue
+        if out and question[pos:at].strip():
+            break
+        pos = at + len(t)
+        if out and _NOT_SUBJECT.match(t):
+            break
+        if not (_CJK_WORD.fullmatch(t) and len(t) >= 2 and terms[t] >= 1.0) or _ASKING.search(t) \
+                or _UNIT_END.search(t) or _NOT_SUBJECT.match(t):
+            if out:
+                break
+            continue
+        out.append(t)
+        if len(out) == _SUBJECT_WORDS:
+            break
+    return out
+
+
+def _unnamed_subjects(focus: Focus, terms: dict[str, float], hits: Sequence[Hit],
+                      seen: Sequence[Hit]) -> dict[str, str]:
+    """The top hits' standards (doc → word) that never write a subject word of a quantity
+    question in anything retrieved of them: title, headings, texts. A standard is scoped
+    to its products and places (智能门锁 for 住宅和办公场所), so a limit in it is not one
+    for 液压马达, 地铁车厢 or 冷藏仓库 when it names none of them. Laws and policy are left
+    out: they are written in general terms a question paraphrases ("房东" for 出租人)."""
+    subject = subject_words(focus.question, terms) if focus.quantity else []
+    if not subject:
+        return {}
+    out: dict[str, str] = {}
+    for doc in dict.fromkeys(h.chunk.doc for h in hits if h.chunk.std_no):
+        blob = normalize(" ".join(f"{h.chunk.std_no} {h.chunk.title} {h.chunk.heading} {h.chunk.text}"
+                                  for h in seen if h.chunk.doc == doc))
+        missing = [w for w in subject if _pairs_share(w, blob) < 0.5]
+        if missing:
+            out[doc] = missing[0]
+    return out
 
 
 _ASKING = re.compile(r"多|几|什么|哪|怎|如何|百分|工作日")  # asking words and units: no subject
@@ -339,7 +404,13 @@ _ASKING_PHRASE = (r"(?:提出的|规定的|设定的|定的|定了|提出了|的
                   rf"(?P<mod>{_MODALS})?(?P<cmp>{_COMPARES})?"
                   r"(?:在)?(?:多少|几|什么|怎样|如何|多高|多大|多长|多久|分别|百分之)")
 _ASKED_AFTER = re.compile("^" + _ASKING_PHRASE)
+# modals, comparisons and degree words: they end a question's subject phrase
+_NOT_SUBJECT = re.compile(rf"^(?:{_MODALS}|{_COMPARES}|至少|最多|最少|一般|通常|必须|需要)")
 _ASKING_AT = re.compile(_ASKING_PHRASE)
+# a modal, a verb of one or two characters (no asking character), the asking:
+# "就位后应设置几道", "应安装几个" (the verb is what is done, the property is before the modal)
+_MODAL_VERB_ASK = re.compile(rf"(?:应当|应|宜|须|需|要)(?:[{CJK}](?<![多几什怎哪如在]))(?:[{CJK}](?<![多几什怎哪如]))?"
+                             rf"(?:不少于|至少)?\s*{_ASK}")
 _MODAL_TAIL = re.compile(r"(?:至少|最多|最少|一般|通常|必须|应当|需要|要|应|需|须)+$")
 _HEAD_CUT = re.compile(r"[对为给在将把的、和及与,，下中时后里内上]")
 
@@ -352,6 +423,9 @@ def _asked_ends(question: str) -> list[tuple[int, int]]:
             if _ASKED_AFTER.match(question[m.end():])}
     for m in _ASKING_AT.finditer(question):
         if m.start() >= 2 and (m.group("mod") or m.group("cmp")):
+            ends.setdefault(m.start(), 2)
+    for m in _MODAL_VERB_ASK.finditer(question):
+        if m.start() >= 2:
             ends.setdefault(m.start(), 2)
     return sorted(ends.items())
 
@@ -447,12 +521,22 @@ _ORDINAL = "一二三四五六七八九十甲乙丙丁"
 _CJK_WORD = re.compile(rf"[{CJK}]+")
 
 
-def _other_level(terms: dict[str, float], window: str) -> bool:
+# administrative levels: "市级质量标准实验室" is not the "国家级质量标准实验室" a target counts
+_LEVEL = re.compile(r"国家级|国际级|省级|市级|区级|县级|镇级|乡级|部级|院级|企业级")
+
+
+def _other_level(terms: dict[str, float], window: str, question: str = "") -> bool:
     """"二级故障…到达现场" against "一级故障应在2 h内到达现场": the question names one
-    level (二级, 乙类) and the window the same word with another."""
+    level (二级, 乙类, 市级) and the window the same word with another (国家级)."""
     for t in terms:
         if len(t) >= 2 and t[0] in _ORDINAL and t not in window and any(
                 o + t[1:] in window for o in _ORDINAL if o != t[0]):
+            return True
+    for m in _LEVEL.finditer(question):
+        after = question[m.end() : m.end() + 2]
+        if len(after) == 2 and m.group(0) + after not in window and any(
+                o.group(0) != m.group(0) and window.startswith(after, o.end())
+                for o in _LEVEL.finditer(window)):
             return True
     return False
 
@@ -503,6 +587,19 @@ def _asked_properties(question: str, terms: dict[str, float]) -> list[str]:
     return [p for p in out if p not in _ASKING_NOUNS]
 
 
+def _offset_from_property(focus: Focus, window: str, terms: dict[str, float]) -> bool:
+    """"保质期一般为多少个月" against "保存至产品保质期满后6个月": every quantity of the
+    asked kind in the window counts from the asked property's end ("保质期满后",
+    "有效期届满前"), so none is the property's own value."""
+    asked = [n for n in _NUM.finditer(window) if n.group(0) not in focus.numbers
+             and (not focus.units or window[n.end():].lstrip().startswith(focus.units))]
+    for prop in _asked_properties(focus.question, terms):
+        offsets = [m.end() for m in re.finditer(rf"{re.escape(prop)}(?:满|届满|到期)?[后前]", window)]
+        if offsets and asked and all(any(0 <= n.start() - e <= 1 for e in offsets) for n in asked):
+            return True
+    return False
+
+
 def _pairs_share(word: str, text: str) -> float:
     pairs = [word[i : i + 2] for i in range(len(word) - 1)]
     return sum(p in text for p in pairs) / len(pairs)
@@ -517,15 +614,40 @@ def _has_focus(focus: Focus, window: str, sentence: str, terms: dict[str, float]
     if focus.quantity and not carries(focus, window):
         return False
     if focus.quantity and (sibling_subject(focus.question, window, terms)
-                           or _other_level(terms, window)
+                           or _other_level(terms, window, focus.question)
                            or _other_condition(focus.question, window)
                            or _list_total(focus.question, window)
+                           or _offset_from_property(focus, window, terms)
                            or not _names_property(focus.question, context, terms)):
         return False
     if focus.asked_object and not any(
             w in window for w in _OBJECTS.get(focus.asked_object, (focus.asked_object,))):
         return False
-    return not (focus.comparison and (not _CHANGE.search(sentence) or _REPLACES_ONLY.match(sentence)))
+    return not (focus.comparison and (not _CHANGE.search(sentence) or _REPLACES_ONLY.match(sentence)
+                                      or not _names_changed_topic(focus.question, window, terms)))
+
+
+# the words of a comparison question that say *that* versions are compared, not *what*
+_VERSION_WORDS = re.compile(r"相比|比较|对比|变化|变动|区别|不同|差异|版|修订|修改|调整|增加|删除|更改|新增|"
+                            r"一轮|上一|技术|目标|哪些|内容|方面")
+_BOOK_TITLE = re.compile(r"《[^》]*》")
+_ASKS_CHANGE = re.compile(r"相比|比较|对比|变化|变动|区别|不同|差异|调整|改了|提高了|降低了")
+
+
+def _names_changed_topic(question: str, window: str, terms: dict[str, float]) -> bool:
+    """Does a change window name what the question asks to compare? "外部短路试验的要求有
+    什么变化" is not answered by "更改了过充电试验的充电电压": under half the weight of the
+    question's topic words (not its version words, not a document it names in 《》) is
+    in the window. True when the question names no topic ("有哪些变化") or asks no change
+    ("修订后…应怎样处理被代替的版本": a procedure of versions)."""
+    if not _ASKS_CHANGE.search(question):
+        return True
+    named = _BOOK_TITLE.sub(" ", question)
+    topic = {t: w for t, w in terms.items()
+             if w >= 1.0 and _CJK_WORD.fullmatch(t) and t in named and not _VERSION_WORDS.search(t)}
+    total = sum(topic.values())
+    found = sum(w for t, w in topic.items() if _pairs_share(t, window) >= 0.5)
+    return total == 0 or found >= 0.5 * total
 
 
 def _is_front(h: Hit) -> bool:

@@ -292,7 +292,7 @@ def assess_relevance(
     ruled = _rules(query, hits)
     if ruled is not None:
         return ruled
-    sig = signals(query, hits[:3])
+    sig = signals(query, hits[:3], seen=hits)
     topical = _score(sig, dense_band)
     score = round(topical * (sig.focus_factor() if focus else 1.0), 4)
     ok = score >= thr
@@ -340,8 +340,9 @@ def _rules(query: str, hits: Sequence[Hit]) -> Relevance | None:
     return None
 
 
-def signals(query: str, top: Sequence[Hit]) -> Signals:
-    """The evidence signals of the hits ``top`` for ``query``."""
+def signals(query: str, top: Sequence[Hit], seen: Sequence[Hit] = ()) -> Signals:
+    """The evidence signals of the hits ``top`` for ``query``; ``seen``: every hit
+    retrieved (what is known of a top hit's document beyond the top)."""
     terms = query_terms(query)
     covs = [coverage(terms, hit_text(h)) for h in top]
     sims = [h.evidence.dense_sim for h in top if h.evidence.dense_sim is not None]
@@ -353,7 +354,7 @@ def signals(query: str, top: Sequence[Hit]) -> Signals:
         terms=len(terms),
         dense_sim=max(sims) if sims else None,
         focus=focus,
-        evidence=sentence_evidence(focus, top, terms, window_coverage),
+        evidence=sentence_evidence(focus, top, terms, window_coverage, seen or top),
     )
 
 

@@ -302,3 +302,79 @@ def test_a_comparison_needs_a_change_not_a_replacement_notice() -> None:
 
 def test_how_a_procedure_goes_asks_for_the_procedure() -> None:
     assert question_focus("养老服务机构星级评定的评定程序是怎样的？").asked_object == "程序"
+
+
+# --- issue 19, third round: a standard's subject, levels, what changed, offsets -----------
+
+PUMP_SCOPE_HIT = _hit("1 范围\n本文件规定了液压齿轮泵的技术要求。本文件适用于额定压力不大于25 MPa的外啮合液压齿轮泵。",
+                      "1", "1 范围", "液压齿轮泵 技术条件", "JB/T 90204—2021", rank=2)
+LIFT_SCOPE_HIT = _hit("1 范围\n本文件适用于民用建筑预制墙板、叠合板和楼梯的吊装施工。", "1", "1 范围",
+                      "装配式混凝土预制构件吊装技术规程", "T/CECS 90209—2022", rank=2)
+BRACE_HIT = _hit("6.2 临时支撑\n预制墙板就位后应设置不少于2道斜支撑，斜支撑与地面的夹角宜为45°～60°。", "6.2",
+                 "6 吊装作业 > 6.2 临时支撑", "装配式混凝土预制构件吊装技术规程", "T/CECS 90209—2022")
+
+
+def test_subject_words_are_the_phrase_the_question_opens_with() -> None:
+    from assistant.focus import subject_words
+
+    def words(q: str) -> list[str]:
+        return subject_words(normalize(q), query_terms(q))
+
+    assert words("液压马达在额定工况下的噪声应不大于多少分贝？") == ["液压", "马达"]
+    assert words("住宅室内空气中甲醛的限值是多少？")[0] == "住宅"
+    # a standard's number before the subject is passed over; a degree word ends it
+    assert words("JB/T 90204—2021规定齿轮泵的容积效率应不低于多少？") == ["齿轮泵"]
+    assert "至少" not in words("步道栏杆至少多高？")
+
+
+def test_a_standard_that_never_names_the_subject_does_not_answer() -> None:
+    # a gear-pump standard states a noise limit; it names no 液压马达 anywhere retrieved
+    hits = [PUMP_HIT, PUMP_SCOPE_HIT]
+    ev = _evidence("液压马达在额定工况下的噪声应不大于多少分贝？", hits)
+    assert ev.focus_cov == 0.0 and ev.foreign == "马达"
+    assert _evidence("齿轮泵在额定工况下的噪声应不大于多少分贝？", hits).focus_cov > 0.3
+    # what the standard names beyond the top hits counts: its scope names 楼梯
+    ev = sentence_evidence(question_focus("预制楼梯吊装时风速达到多少应停止作业？"), [LIFT_HIT],
+                           query_terms("预制楼梯吊装时风速达到多少应停止作业？"), coverage,
+                           seen=[LIFT_HIT, LIFT_SCOPE_HIT])
+    assert ev.foreign == ""
+    # laws (and policy) are written in general words a question paraphrases: no such check
+    recall = _hit("第九条 生产者应当建立并保存汽车产品的信息记录，保存期不得少于10年。", "第九条", "第二章",
+                  "缺陷汽车产品召回管理条例")
+    assert _evidence("商家建立的信息记录保存期不得少于多少年？", [recall]).foreign == ""
+
+
+def test_another_administrative_level_is_no_answer() -> None:
+    # counts of other things (1个, 3个) in the same window: only the level tells it apart
+    labs = _hit("（二）主要目标\n争创中国质量奖（含提名奖）1个，重庆市市长质量管理奖（含提名奖）3个，"
+                "建成国家级质量标准实验室、国家产业计量测试中心各1家。", "（二）", "一、总体要求 > （二）主要目标")
+    assert _evidence("方案要求建成几个市级质量标准实验室？", [labs]).focus_cov == 0.0
+    assert _evidence("方案要求建成几个国家级质量标准实验室？", [labs]).focus_cov > 0.3
+
+
+def test_a_change_of_another_thing_is_no_answer() -> None:
+    preface = _hit("前言\n本文件代替GB 90201—2018。与GB 90201—2018相比，增加了热失控报警要求，"
+                   "更改了过充电试验的充电电压。", "前言", "前言", "电动自行车用锂离子蓄电池安全技术规范",
+                   "GB 90201—2024")
+    assert _evidence("GB 90201—2024与2018年版相比，外部短路试验的要求有什么变化？", [preface]).focus_cov == 0.0
+    assert _evidence("GB 90201—2024与2018年版相比，过充电试验的充电电压有什么变化？", [preface]).focus_cov > 0.3
+    assert _evidence("GB 90201—2024与2018年版相比有哪些变化？", [preface]).focus_cov > 0.3
+
+
+def test_a_count_for_another_subject_after_a_modal_and_a_verb() -> None:
+    # "就位后应设置几道": the subject before the shared "就位后" is 楼梯, the clause's 墙板
+    assert question_focus("预制楼梯就位后应设置几道斜支撑？").units == ("道",)
+    # (the scope names 楼梯: the standard covers it, the clause does not)
+    hits = [BRACE_HIT, LIFT_SCOPE_HIT]
+    ev = _evidence("预制楼梯就位后应设置几道斜支撑？", hits)
+    assert ev.foreign == "" and ev.focus_cov == 0.0
+    assert _evidence("预制墙板就位后至少要设置几道斜支撑？", hits).focus_cov > 0.3
+
+
+def test_a_period_counted_from_the_property_is_not_its_value() -> None:
+    records = _hit("A.2 保存期限\n炒制记录应保存至产品保质期满后6个月，且不少于2年。", "A.2", "附录A > A.2 保存期限",
+                   LIB, "DB50/T 90207—2024")
+    assert _evidence("火锅底料成品的保质期一般为多少个月？", [records]).focus_cov == 0.0
+    data = _hit("6.1 数据保存\n温度数据应上传至公司平台，保存期限不少于产品保质期后6个月。", "6.1",
+                "6 数据保存和异常处置 > 6.1 数据保存", "冷链物流温度记录规范", "Q/CQSC 90211—2023")
+    assert _evidence("冷链温度数据的保存期限是多久？", [data]).focus_cov > 0.3
