@@ -26,7 +26,7 @@ Generators (each writes into ``directory`` and returns the path)::
 for each clause, label, heading, path, first and last PDF page and a snippet of its text.
 
 Needs fpdf2 and a CJK font (``fonts-noto-cjk``: NotoSansCJK-Regular.ttc or
-NotoSerifCJK-Regular.ttc; any CJK .ttf/.otf/.ttc found by ``fc-match`` works).
+NotoSerifCJK-Regular.ttc; any CJK .ttf/.otf/.ttc listed by ``fc-list :lang=zh-cn`` works).
 :class:`FixtureUnavailable` is raised when no CJK font is installed.
 """
 
@@ -635,12 +635,13 @@ _FONT_CANDIDATES = [
 def cjk_font() -> tuple[Path, int] | None:
     """(font file, index in the collection) of an installed CJK font, or None."""
     paths = [Path(p) for p in _FONT_CANDIDATES]
-    if shutil.which("fc-match"):
+    if shutil.which("fc-list"):
+        # fc-list, not fc-match: fc-match always names a font, DejaVu where no CJK font is
+        # installed, and a fixture set in it silently loses its Chinese text
         try:
-            out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,
-                                 text=True, timeout=10).stdout.strip()
-            if out:
-                paths.append(Path(out))
+            out = subprocess.run(["fc-list", ":lang=zh-cn", "file"], capture_output=True,
+                                 text=True, timeout=10).stdout
+            paths += sorted(Path(line.strip().rstrip(":")) for line in out.splitlines() if line.strip())
         except (OSError, subprocess.SubprocessError):
             pass
     for p in paths:
