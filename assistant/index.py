@@ -116,6 +116,7 @@ class Index:
         """
         from .chunk import CHUNKER_VERSION
         from .embed import VECTOR_RECIPE
+        from .embed.recipe import recipe_id
         from .tokenize import TOKENIZER_VERSION
 
         path = Path(settings.index)
@@ -137,7 +138,8 @@ class Index:
                 "embedder": {"id": embedder_id, "dim": dim, "model": settings.embed_model},
                 "chunker_version": CHUNKER_VERSION,
                 "tokenizer": TOKENIZER_VERSION,
-                "vectors": VECTOR_RECIPE,
+                "vectors": recipe_id(settings.embed_recipe) if settings.embed_recipe != "auto"
+                else VECTOR_RECIPE,
                 "documents": 0,
                 "chunks": 0,
                 "embedded": 0,

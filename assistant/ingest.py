@@ -116,7 +116,7 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
     with WriterLock(settings.index, settings.lock_timeout):
         index = Index.open(settings, create=True, embedder_id=embedder.id, dim=embedder.dim)
         try:
-            report.repaired = _prepare(index)
+            report.repaired = _prepare(index, settings)
             with _progress(progress) as bar:
                 seen = _parse_files(index, files, catalog, record, bar)
                 if prune:
@@ -137,19 +137,32 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
     return report
 
 
-def _prepare(index: Index) -> str:
+def vector_recipe(index: Index, settings: Settings) -> str:
+    """The recipe name the index's vectors are (to be) made with: the configured one, or
+    for ``auto`` the one the index records (the default where it records none known)."""
+    from .embed.recipe import DEFAULT_RECIPE, RECIPES, recipe_id
+
+    if settings.embed_recipe != "auto":
+        recipe_id(settings.embed_recipe)
+        return settings.embed_recipe
+    built = index.manifest.get("vectors")
+    return next((name for name, rid in RECIPES.items() if rid == built), DEFAULT_RECIPE)
+
+
+def _prepare(index: Index, settings: Settings) -> str:
     """Bring what the index was built with up to date, and repair its vector store.
     Returns what was repaired ('' if nothing)."""
-    from .embed import VECTOR_RECIPE
+    from .embed.recipe import recipe_id
     from .tokenize import TOKENIZER_VERSION, add_terms
 
     add_terms(index.terms())
     if index.manifest.get("tokenizer") != TOKENIZER_VERSION:
         index.retokenize()  # keyword tokens follow the tokenizer; vectors stay valid
-    if index.manifest.get("vectors") != VECTOR_RECIPE:
+    wanted = recipe_id(vector_recipe(index, settings))
+    if index.manifest.get("vectors") != wanted:
         # Vectors made another way are replaced one batch at a time; until then the old
         # ones keep serving dense search.
-        index.mark_all_pending(VECTOR_RECIPE)
+        index.mark_all_pending(wanted)
     return _repair(index)
 
 
@@ -292,6 +305,7 @@ def embed_pending(index: Index, embedder, settings: Settings, bar=None,  # type:
     total = index.count(pending=True)
     if total == 0:
         return 0
+    recipe = vector_recipe(index, settings)
     task = bar.add_task("embed", total=total) if bar is not None else None
     done = 0
     while True:
@@ -305,7 +319,8 @@ def embed_pending(index: Index, embedder, settings: Settings, bar=None,  # type:
 
         chunks = index.get_chunks([r[0] for r in rows])
         bodies = [chunks[r[0]].text if r[0] in chunks else r[2] for r in rows]
-        vecs = chunk_vectors(embedder, [r[2] for r in rows], bodies, progress=tick)
+        vecs = chunk_vectors(embedder, [r[2] for r in rows], bodies, progress=tick,
+                             recipe=recipe)
         index.add_vectors(rows, vecs)
         done += len(rows)
         index.update_manifest()

@@ -242,6 +242,9 @@ def test_default_embedder_loads_lazily(model_dir: Path) -> None:
 def test_default_embedder_api(default: Embedder, cache_dir: Path) -> None:
     assert default.id == embed.DEFAULT_EMBEDDER_ID and default.dim == 384
     assert get_embedder(Settings(cache_dir=cache_dir, query_adapter="none")) is default  # one load per process
+    # another dtype is another model in memory (a bench comparing dtypes got fp32 twice)
+    int8 = get_embedder(Settings(cache_dir=cache_dir, query_adapter="none", embed_dtype="int8"))
+    assert int8 is not default and int8._dtype == "int8"  # type: ignore[attr-defined]
     seen: list[int] = []
     long_text = "标准化工作导则规定了文件的结构和起草规则。" * 100  # > 512 tokens: truncated
     texts = [*PASSAGES, long_text, ""]
@@ -456,3 +459,44 @@ def test_warm_loads_the_default_embedder(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert loaded == [True]
     monkeypatch.setattr(embed, "get_embedder", lambda settings: FakeEmbedder())
     Assistant(Settings(embed_model="fake", index=tmp_path / "i")).warm()  # no load(): no-op
+
+
+def test_chunk_vectors_other_recipes() -> None:
+    from assistant.embed import chunk_vectors
+
+    e = FakeEmbedder()
+    passages = ["标准化法\n第一章 总则\n第十条 国家标准分为强制性标准、推荐性标准。", "只有正文"]
+    bodies = ["第十条 国家标准分为强制性标准、推荐性标准。", "只有正文"]
+    p = e.embed_passages(passages)
+    one = chunk_vectors(e, passages, bodies, recipe="passage")
+    assert np.allclose(one, p / np.linalg.norm(p, axis=1, keepdims=True), atol=1e-5)
+    # an embedder without span pooling falls back to the two views it can make
+    assert np.allclose(chunk_vectors(e, passages, bodies, recipe="span"),
+                       chunk_vectors(e, passages, bodies), atol=1e-6)
+    with pytest.raises(EmbedderError, match="unknown vector recipe 'three-view'"):
+        chunk_vectors(e, passages, bodies, recipe="three-view")
+
+
+@pytest.mark.integration
+def test_span_pooling_one_pass_gives_both_views(default: Embedder) -> None:
+    from assistant.embed import chunk_vectors
+
+    passages = ["中华人民共和国标准化法\n第二章 标准的制定\n第十条 对保障人身健康和生命财产安全的"
+                "技术要求，应当制定强制性国家标准。", "只有正文没有上下文"]
+    bodies = ["第十条 对保障人身健康和生命财产安全的技术要求，应当制定强制性国家标准。",
+              "只有正文没有上下文"]
+    starts = [len(passages[0]) - len(bodies[0]), 0]
+    full, tail = default.embed_passage_spans(passages, starts)  # type: ignore[attr-defined]
+    assert np.allclose(full, default.embed_passages(passages), atol=1e-5)  # the same pass
+    bare = default.embed_passages(bodies)
+    # the text's tokens, read in context: near the bare text's vector, not the passage's
+    assert float(tail[0] @ bare[0]) > float(full[0] @ bare[0])
+    assert float(tail[0] @ bare[0]) > 0.95
+    span = chunk_vectors(default, passages, bodies, recipe="span")
+    two = chunk_vectors(default, passages, bodies)
+    assert float(span[0] @ two[0]) > 0.98
+    assert np.allclose(span[1], full[1], atol=1e-5)  # no context: one view, as two-view
+    # a start past the 512-token truncation leaves no span: the tail is the whole mean
+    long = "前言" * 600 + "正文"
+    f2, t2 = default.embed_passage_spans([long], [len(long) - 2])  # type: ignore[attr-defined]
+    assert np.allclose(f2, t2, atol=1e-6)

@@ -293,3 +293,21 @@ def test_same_relative_path_in_two_folders_is_an_error_naming_both(settings, tmp
     assert not r.failed and r.count("unchanged") == 1
     r = ingest([tmp_path / "docs"], settings, progress=False)
     assert {f.path for f in r.files} == {"dirA/notice.md", "dirB/notice.md", "dirB/other.md"}
+
+
+def test_configured_recipe_is_recorded_and_auto_keeps_the_index_recipe(settings, tmp_path):
+    from assistant.embed.recipe import RECIPES
+
+    root = _corpus(tmp_path)
+    passage = settings.model_copy(update={"embed_recipe": "passage"})
+    ingest([root], passage, progress=False)
+    idx = Index.open(settings)
+    n = idx.count()
+    assert idx.manifest["vectors"] == RECIPES["passage"] and idx.count(pending=True) == 0
+    # auto: the index's own recipe, nothing re-embedded
+    r = ingest([root], settings.model_copy(update={"embed_recipe": "auto"}), progress=False)
+    assert r.embedded == 0 and Index.open(settings).manifest["vectors"] == RECIPES["passage"]
+    # another recipe named: every chunk re-embedded, recorded
+    r = ingest([root], settings.model_copy(update={"embed_recipe": "two-view"}), progress=False)
+    assert r.embedded == n
+    assert Index.open(settings).manifest["vectors"] == RECIPES["two-view"]

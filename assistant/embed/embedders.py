@@ -58,6 +58,23 @@ class _BatchedEmbedder:
         """L2-normalised float32 (B, dim) of right-padded ``ids``."""
         raise NotImplementedError
 
+    def _forward_spans(self, ids: torch.Tensor, lengths: torch.Tensor, starts: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """L2-normalised float32 (B, dim) twice: the whole row's and its span's from
+        ``starts`` on, in one forward pass (embedders that can)."""
+        raise NotImplementedError
+
+    def _token_ids_and_starts(self, texts: list[str], chars: list[int]
+                              ) -> tuple[list[list[int]], list[int]]:
+        """Token ids of ``texts`` and, for each, the first token at or after character
+        ``chars[i]`` (embedders that can)."""
+        raise NotImplementedError
+
+    @property
+    def spans(self) -> bool:
+        """Whether :meth:`embed_passage_spans` works (else it raises NotImplementedError)."""
+        return False
+
     def _ready(self) -> None:
         """Load whatever is loaded lazily, before worker threads need it."""
 
@@ -86,18 +103,26 @@ class _BatchedEmbedder:
         return out
 
     def _run(self, rows: np.ndarray, ids: torch.Tensor, lengths: torch.Tensor,
-             out: np.ndarray) -> int:
+             out: np.ndarray, spans: tuple[np.ndarray, np.ndarray] | None = None) -> int:
         import torch
 
         with torch.inference_mode():  # thread-local: entered in each worker
-            out[rows] = self._forward(ids, lengths).numpy()
+            if spans is None:
+                out[rows] = self._forward(ids, lengths).numpy()
+            else:
+                starts, tails = spans
+                full, tail = self._forward_spans(ids, lengths, torch.from_numpy(starts[rows]))
+                out[rows], tails[rows] = full.numpy(), tail.numpy()
         return len(rows)
 
-    def _embed(self, texts: list[str], prompt: str, progress: Progress | None) -> np.ndarray:
+    def _embed(self, texts: list[str], prompt: str, progress: Progress | None,
+               ids: list[list[int]] | None = None,
+               spans: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        ids = self._token_ids([prompt + t for t in texts])
+        if ids is None:
+            ids = self._token_ids([prompt + t for t in texts])
         workers = self.threads or usable_cpus()
         # Enough batches to keep every worker busy, each at most batch_tokens.
         total = sum(min(len(x), self.max_tokens) for x in ids)
@@ -106,17 +131,18 @@ class _BatchedEmbedder:
         self._ready()
         try:
             with _torch_threads(1):
-                self._run_batches(batches, min(workers, len(batches)), out, progress)
+                self._run_batches(batches, min(workers, len(batches)), out, progress, spans)
         finally:
             if len(batches) > 1:  # a corpus, not a query
                 _release_memory()
         return out
 
     def _run_batches(self, batches: list[tuple[np.ndarray, torch.Tensor, torch.Tensor]],
-                     workers: int, out: np.ndarray, progress: Progress | None) -> None:
+                     workers: int, out: np.ndarray, progress: Progress | None,
+                     spans: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         if workers <= 1:  # a query or a handful of passages: no thread start-up
             for b in batches:
-                n = self._run(*b, out)
+                n = self._run(*b, out, spans)
                 if progress is not None:
                     progress(n)
             return
@@ -124,7 +150,7 @@ class _BatchedEmbedder:
 
         with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
             # longest first, so that no worker is left alone with a long tail
-            futures = [pool.submit(self._run, *b, out) for b in reversed(batches)]
+            futures = [pool.submit(self._run, *b, out, spans) for b in reversed(batches)]
             try:
                 for f in as_completed(futures):
                     n = f.result()
@@ -137,6 +163,21 @@ class _BatchedEmbedder:
 
     def embed_passages(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
         return self._embed(list(texts), self.passage_prompt, progress)
+
+    def embed_passage_spans(self, texts: list[str], starts: list[int],
+                            progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Each passage's vector and its tail's from character ``starts[i]`` on, both from
+        one forward pass (the tail's tokens see the head's): float32 (n, dim) twice."""
+        texts = list(texts)
+        if len(starts) != len(texts):
+            raise ValueError("one start per text")
+        prompt = self.passage_prompt
+        ids, first = self._token_ids_and_starts([prompt + t for t in texts],
+                                                [len(prompt) + c for c in starts])
+        tails = np.zeros((len(texts), self.dim), dtype=np.float32)
+        full = self._embed(texts, prompt, progress, ids=ids,
+                           spans=(np.asarray(first, dtype=np.int64), tails))
+        return full, tails
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._embed(list(texts), self.query_prompt, None)
@@ -280,10 +321,34 @@ class DefaultEmbedder(_BatchedEmbedder):
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
         return [e.ids for e in self._tokenizer().encode_batch(texts, add_special_tokens=True)]
 
+    @property
+    def spans(self) -> bool:
+        return True
+
+    def _token_ids_and_starts(self, texts: list[str], chars: list[int]
+                              ) -> tuple[list[list[int]], list[int]]:
+        ids, starts = [], []
+        for enc, c in zip(self._tokenizer().encode_batch(texts, add_special_tokens=True), chars,
+                          strict=True):
+            # special tokens have the empty span (0, 0): the first token ending past c
+            first = next((k for k, (a, b) in enumerate(enc.offsets) if b > c and b > a),
+                         len(enc.ids))
+            ids.append(enc.ids)
+            starts.append(first)
+        return ids, starts
+
     def _forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         import torch
 
         return torch.nn.functional.normalize(self._encoder()(ids, lengths), dim=-1)
+
+    def _forward_spans(self, ids: torch.Tensor, lengths: torch.Tensor, starts: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        full, tail = self._encoder()(ids, lengths, starts)
+        return (torch.nn.functional.normalize(full, dim=-1),
+                torch.nn.functional.normalize(tail, dim=-1))
 
 
 def _pooling_mode(module: Any) -> str | None:

@@ -189,8 +189,13 @@ class _FastEncoder:
             y += add
         return y
 
-    def __call__(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Pooled float32 (B, hidden) of right-padded ``ids`` (B, T) with ``lengths``."""
+    def __call__(self, ids: torch.Tensor, lengths: torch.Tensor,
+                 starts: torch.Tensor | None = None) -> Any:
+        """Pooled float32 (B, hidden) of right-padded ``ids`` (B, T) with ``lengths``.
+
+        With ``starts`` (B,), also the mean of each row's tokens from its start on (mean
+        pooling only): a second view of the row's tail, read in the context of its head, at
+        no extra cost. A row whose span is empty (truncated away) gets its whole mean."""
         import torch
         import torch.nn.functional as F
 
@@ -216,9 +221,17 @@ class _FastEncoder:
             x = F.layer_norm(self._linear(mid, ly["fo"], add=x), (h,), *ly["ln2"], self.eps)
         out = x.view(n, seq, h)
         if self.pooling == "cls":
+            if starts is not None:
+                raise ValueError("span pooling needs mean pooling")
             return out[:, 0].float()
         m = valid.unsqueeze(-1).to(torch.float32)
-        return (out.float() * m).sum(1) / lengths[:, None].to(torch.float32)
+        full = (out.float() * m).sum(1) / lengths[:, None].to(torch.float32)
+        if starts is None:
+            return full
+        span = valid & (torch.arange(seq)[None, :] >= starts[:, None])
+        count = span.sum(1, keepdim=True)
+        tail = (out.float() * span.unsqueeze(-1)).sum(1) / count.clamp_min(1)
+        return full, torch.where(count > 0, tail, full)
 
 
 def _int8_weight(w: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from .convert import prepare_default_model
 from .embedders import DefaultEmbedder, SentenceTransformerEmbedder, _BatchedEmbedder
 from .fake import FakeEmbedder
 
-_CACHE: dict[tuple[str, str], Embedder] = {}
+_CACHE: dict[tuple[str, str, str], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -25,7 +25,8 @@ def get_embedder(settings: Settings) -> Embedder:
     """
     name = settings.embed_model
     cache_dir = Path(settings.cache_dir).expanduser()
-    key = (name, str(cache_dir) if name == DEFAULT_EMBED_MODEL else "")
+    # the dtype is part of the key: the weights are loaded in it (int8 is another model)
+    key = (name, str(cache_dir) if name == DEFAULT_EMBED_MODEL else "", settings.embed_dtype)
     with _CACHE_LOCK:
         emb = _CACHE.get(key)
         if emb is None:
