@@ -300,10 +300,22 @@ def subject_words(question: str, terms: dict[str, float]) -> list[str]:
             if out:
                 break
             continue
+        if _EVENT_VERB.fullmatch(t):  # "智慧路灯发生一级故障": the subject ends at the verb
+            break
+        if not out and _DOCUMENT_WORD.fullmatch(t):
+            # "标准文件中条的细分层次…": a question about the document itself names no
+            # product (and what follows may be a mis-cut word: 中条)
+            return []
         out.append(t)
         if len(out) == _SUBJECT_WORDS:
             break
     return out
+
+
+# verbs that follow a subject and start what happens to it
+_EVENT_VERB = re.compile(r"发生|出现|产生|进行|开展|使用|安装|采用|设置|实施|开始|完成|达到|具有|包括|"
+                         r"属于|需要|要求|允许|超过|低于|高于|运行|工作|存放|储存|运输|销售|生产|检测|检验")
+_DOCUMENT_WORD = re.compile(r"(?:本|该|标准|规范)?(?:文件|标准|标准文件|规范|规程|条款|附录|章|条|段|本文件)")
 
 
 def _unnamed_subjects(focus: Focus, terms: dict[str, float], hits: Sequence[Hit],
