@@ -124,13 +124,19 @@ def ingest(
                                  "a catalog.csv inside a folder is used automatically"),
     prune: bool = typer.Option(False, "--prune", help="remove indexed documents whose files are gone"),
     no_embed: bool = typer.Option(False, "--no-embed", help="parse and keyword-index only; embed later"),
+    recipe: str = typer.Option(None, "--recipe",
+                               help="vector recipe: two-view, span, passage or auto (the index's "
+                               "own); another than the index's re-embeds it [env ASSISTANT_EMBED_RECIPE]"),
+    dtype: str = typer.Option(None, "--dtype",
+                              help="embedding arithmetic: auto, float32, bfloat16 or int8 "
+                              "[env ASSISTANT_EMBED_DTYPE]"),
     as_json: bool = JSON,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
 ) -> None:
     """Index documents (PDF, DOCX, TXT, MD, HTML): unchanged files are skipped."""
     from .ingest import ingest as run
 
-    s = _settings(ctx)
+    s = _settings(ctx, embed_recipe=recipe, embed_dtype=dtype)
 
     def show(fr: Any) -> None:
         if fr.status == "failed" and not as_json:

@@ -132,3 +132,14 @@ def test_ingest_names_the_pages_it_ocrd(env: Path) -> None:
     assert f"OCR: {scan.name} pages 1–3" in r.output
     j = runner.invoke(app, ["ingest", str(env / scan.name), "--json"])
     assert j.exit_code == 0 and json.loads(j.output)["ocr"] == {}  # unchanged: not OCR'd again
+
+
+def test_ingest_recipe_flag_is_recorded_and_a_bad_one_is_one_line(env: Path, tmp_path: Path) -> None:
+    r = runner.invoke(app, ["ingest", "-q", "--recipe", "passage", str(env)])
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["vectors"] == "passage/1"
+    r = runner.invoke(app, ["ingest", "-q", "--recipe", "three-view", str(env)])
+    assert r.exit_code != 0
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "embed_recipe" in lines[0], r.output
