@@ -1,18 +1,17 @@
-"""What a question asks for, and whether a retrieved sentence carries it.
+"""Whether a retrieved sentence carries what a question asks for.
 
 A clause that shares a question's topic words does not answer it: "家庭医生签约服务覆盖率
 达到百分之多少？" is not answered by "扩大家庭医生签约服务覆盖范围", which names the topic but
-holds no percentage. :func:`question_focus` reads the *focus* of a question — the quantity
-asked (a percentage, a duration, a count with its measure word, an amount, a measure with
-its unit), a list, a comparison between versions, a procedure — and :func:`sentence_evidence`
-finds, in the sentences of the top hits, the best window that carries the focus together
-with the question's own words: for the asked subject (not 墙板 when 叠合板 is asked), the
-asked property (not 酸价 when 过氧化值 is), under the question's condition (not "不大于25"
-when "大于25" is asked), for the item asked rather than a list's total, at the asked
-level (not 国家级 when 市级 is asked), not counted from the property ("保质期满后6个月" is
-no 保质期), and a change of the thing asked, not a bare "本文件代替…" or a change of
-something else. A standard that never names the subject a quantity question opens with
-(液压马达 against a gear-pump standard) answers nothing of it. The gate
+holds no percentage. Given the question's *focus* (:func:`assistant.asking.question_focus`:
+the quantity asked, a list, a comparison between versions, a procedure),
+:func:`sentence_evidence` finds, in the sentences of the top hits, the best window that
+carries the focus together with the question's own words: for the asked subject (not 墙板
+when 叠合板 is asked), the asked property (not 酸价 when 过氧化值 is), under the question's
+condition (not "不大于25" when "大于25" is asked), for the item asked rather than a list's
+total, at the asked level (not 国家级 when 市级 is asked), not counted from the property
+("保质期满后6个月" is no 保质期), and a change of the thing asked, not a bare "本文件代替…" or
+a change of something else. A standard that never names the subject a quantity question
+opens with (液压马达 against a gear-pump standard) answers nothing of it. The gate
 (:mod:`assistant.gate`) weighs what it finds.
 
 Pure Python, deterministic, no model: a few hundred regex matches a question.
@@ -24,144 +23,22 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from .asking import (
+    ANY_DURATION,
+    ASK,
+    COUNTERS,
+    NUM,
+    OBJECTS,
+    UNIT_ALT,
+    Focus,
+)
 from .records import Hit
 from .text import CJK, PUNCT_END, normalize, split_sentences, strip_label
-
-# ---------------------------------------------------------------------------------------
-# the question's focus
-# ---------------------------------------------------------------------------------------
-
-# measure words a quantity question names after 多少/几, grouped by the kind of quantity;
-# each unit is matched after a number in the sources together with its synonyms
-_UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "小时": ("小时", "h"), "分钟": ("分钟", "min"), "秒": ("秒", "s"),
-    "天": ("天", "日", "d"), "日": ("日", "天", "d"), "工作日": ("工作日",),
-    "个月": ("个月", "月"), "月": ("月", "个月"), "年": ("年",), "周": ("周",), "季度": ("季度",),
-    "米": ("米", "m"), "毫米": ("毫米", "mm"), "厘米": ("厘米", "cm"), "公里": ("公里", "千米", "km"),
-    "勒克斯": ("勒克斯", "lx"), "伏": ("伏", "v"), "安": ("安", "a"), "瓦": ("瓦", "w"),
-    "千克": ("千克", "kg"), "克": ("克", "g"), "吨": ("吨", "t"), "度": ("度", "°", "℃"),
-    "元": ("元",), "万元": ("万元", "万"), "亿元": ("亿元", "亿"), "学时": ("学时",),
-}
-_DURATION_UNITS = ("小时", "分钟", "秒", "天", "日", "工作日", "个月", "月", "年", "周", "季度")
-_AMOUNT_UNITS = ("元", "万元", "亿元")
-_ANY_DURATION = tuple(u for d in _DURATION_UNITS for u in _UNIT_SYNONYMS[d])  # "多久"
-_COUNTERS = "家个项次批次名人层级条种类倍台套批基所座份户件款章节道根"
-_ASK = r"(?:多少|(?<!哪)几)"
-_UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNIT_SYNONYMS), key=len, reverse=True))
-_ASK_UNIT = re.compile(rf"{_ASK}\s*(?:个)?({_UNIT_ALT})")
-_ASK_COUNTER = re.compile(rf"{_ASK}\s*(批次|[{_COUNTERS}])")
-_ASK_PERCENT = re.compile(
-    r"百分之多少|多少\s*%|百分比|百分点|比例|占比|比重|权重"
-    r"|率[^，。？?]{0,8}(?:多少|几|什么(?:指标|目标|要求)|指标|目标)"
-)
-_ASK_PERCENT_STRICT = re.compile(r"百分之多少|百分点|多少\s*%")
-_ASK_DURATION = re.compile(
-    r"多久|多长时间|多长|多少时间|(?:期限|时限|周期|有效期|保存期)[^，,。？?]{0,6}(?:多|几|怎样|如何|什么)")
-_ASK_AMOUNT = re.compile(r"金额|罚款|资金|奖励|费用|多少钱")
-_ASK_ANY = re.compile(r"多少|(?<!哪)几(?!乎)|多大|多高|多重|多远|多快|什么(?:指标|数值|限值)|限值|上限|下限")
-_ASK_LIST = re.compile(r"哪些|哪几|包括什么|包含什么|有什么(?:内容|材料|条件)|什么材料|什么条件|列出")
-# a comparison between versions (not "A与B的区别": two concepts): a version must be named
-_ASK_COMPARE = re.compile(
-    r"上一[版轮届]|旧版|原版|新版|\d{4}\s*年版|(?<!制)修订(?:后|前|版|相比|与)|\d{4}\s*年修订|修改(?:后|前|了)"
-    r"|版本|比《[^》]+》|与《[^》]+》(?:相比|比)|与\d{4}\s*年(?:相比|比)"
-)
-_ASK_PROCEDURE = re.compile(r"如何|怎样|怎么|程序|流程|步骤|手续|需要提交|申请材料|办理")
-# what a procedure question asks for, and the words a sentence that gives it uses
-_OBJECTS: dict[str, tuple[str, ...]] = {
-    "材料": ("材料", "资料", "提交", "申请书", "证明"),
-    "资料": ("资料", "材料", "提交", "申请书", "证明"),
-    "条件": ("条件", "具备", "符合下列", "应当有", "应有"),
-    "资格": ("资格", "条件", "具备", "持证"),
-    "程序": ("程序", "流程", "步骤", "按照下列", "依照下列"),
-    "流程": ("流程", "程序", "步骤", "按照下列", "依照下列"),
-    "步骤": ("步骤", "程序", "流程", "先", "然后"),
-    "手续": ("手续", "程序", "申请", "办理", "登记", "受理"),
-}
-_ASK_SUBMIT = re.compile(rf"(?:提交|提供|出具|填写|签署)(?:什么样的|什么|哪些|哪种|何种)([{CJK}]{{2,10}})")
-# "如何申请办理…": an administrative procedure, answered only where the text says how to apply
-_ASK_APPLY = re.compile(r"(?:如何|怎样|怎么|怎么样)(?:去)?(?:申请办理|办理|申领|申报|报名|备案|登记)")
-# conditions and qualifications are a procedure's only where one is named ("报考", "申报")
-_PROCEDURE_CONTEXT = re.compile(r"申请|申报|报考|报名|办理|资质|认定|评审|设立|取得|任职|注册|审批|许可")
-_ASK_OBJECT = re.compile(rf"(?:哪些|什么|何种|哪种)[^，。？?]{{0,8}}?({'|'.join(_OBJECTS)})|({'|'.join(_OBJECTS)})[^，。？?]{{0,8}}(?:是什么|有哪些|怎么|如何|是怎样|怎样)")
-_YES_NO = re.compile(r"是否|能否|能不能|可否|可不可以|可以不|是不是|有没有|(?:吗|(?<!什)么)[？?]?\s*$")
-
-
-@dataclass(frozen=True)
-class Focus:
-    """What a question asks for (empty when it asks for nothing specific)."""
-
-    quantity: str = ""  # "percent" | "duration" | "count" | "amount" | "measure" | "number" | ""
-    units: tuple[str, ...] = ()  # the measure words a matching number must carry
-    wants_list: bool = False
-    comparison: bool = False
-    procedure: bool = False
-    yes_no: bool = False
-    asked_object: str = ""  # "材料", "条件", "程序", "声明" …: what a procedure question asks for
-    numbers: frozenset[str] = frozenset()  # the numbers the question itself writes ("2027")
-    question: str = ""  # the question, normalised
-
-
-def question_focus(question: str) -> Focus:
-    """The focus of ``question``: which quantity, list, comparison or procedure it asks."""
-    q = normalize(question)
-    quantity, units = _quantity(q)
-    return Focus(
-        quantity=quantity,
-        units=units,
-        wants_list=bool(_ASK_LIST.search(q)),
-        comparison=bool(_ASK_COMPARE.search(q)),
-        procedure=bool(_ASK_PROCEDURE.search(q)),
-        yes_no=bool(_YES_NO.search(q)),
-        asked_object=_asked_object(q),
-        numbers=frozenset(_NUM.findall(q)),
-        question=q,
-    )
-
-
-def _asked_object(q: str) -> str:
-    """What a procedure question asks for: 材料, 条件, 程序 … or the thing to be submitted
-    ("提交什么样的专利实施许可声明" → 声明)."""
-    m = _ASK_OBJECT.search(q)
-    if m:
-        obj = m.group(1) or m.group(2)
-        if obj not in ("条件", "资格") or _PROCEDURE_CONTEXT.search(q):
-            return obj
-    m = _ASK_SUBMIT.search(q)
-    if m:
-        return m.group(1)[-2:]
-    return "手续" if _ASK_APPLY.search(q) else ""
-
-
-def _quantity(q: str) -> tuple[str, tuple[str, ...]]:
-    """The kind of quantity asked and the units a matching number carries."""
-    if _ASK_PERCENT_STRICT.search(q):  # "多少个百分点" asks a percentage, not a count
-        return "percent", ("%",)
-    m = _ASK_UNIT.search(q)
-    if m:
-        unit = m.group(1)
-        kind = ("duration" if unit in _DURATION_UNITS else "amount" if unit in _AMOUNT_UNITS
-                else "measure")
-        return kind, _UNIT_SYNONYMS[unit]
-    m = _ASK_COUNTER.search(q)
-    if m:
-        return "count", (m.group(1),)
-    if _ASK_PERCENT.search(q):
-        return "percent", ("%",)
-    if _ASK_DURATION.search(q):
-        return "duration", _ANY_DURATION
-    if _ASK_AMOUNT.search(q) and _ASK_ANY.search(q):
-        return "amount", tuple(u for a in _AMOUNT_UNITS for u in _UNIT_SYNONYMS[a])
-    if _ASK_ANY.search(q):
-        return "number", ()
-    return "", ()
-
 
 # ---------------------------------------------------------------------------------------
 # quantities written in a sentence
 # ---------------------------------------------------------------------------------------
 
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
-_NUM = re.compile(rf"\d+(?:\.\d+)?|[{_CN_DIGITS}]+")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[\d零〇一二两三四五六七八九十百]+")
 # "每周1次": a period; it answers "多久" (any duration unit), "多少小时" only in hours
 _EVERY = re.compile(r"每\s*(?:个)?(日|天|周|月|季度|年|半年)")
@@ -178,9 +55,9 @@ def carries(focus: Focus, text: str) -> bool:
     if focus.quantity == "percent":
         return any(m.group(0).rstrip("% ") not in focus.numbers for m in _PERCENT.finditer(text))
     if focus.quantity == "duration" and any(
-            focus.units == _ANY_DURATION or m.group(1) in focus.units for m in _EVERY.finditer(text)):
+            focus.units == ANY_DURATION or m.group(1) in focus.units for m in _EVERY.finditer(text)):
         return True
-    for m in _NUM.finditer(text):
+    for m in NUM.finditer(text):
         num = m.group(0)
         if num in focus.numbers:
             continue
@@ -275,7 +152,7 @@ def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float]
 # between two words of the subject phrase a question opens with, nothing is written: a
 # particle, a modal or the asking ends it ("地铁车厢内…", "液压马达在…", "冷藏仓库至少应…")
 _SUBJECT_WORDS = 2
-_UNIT_END = re.compile(rf"(?:{_UNIT_ALT})$")
+_UNIT_END = re.compile(rf"(?:{UNIT_ALT})$")
 
 
 def subject_words(question: str, terms: dict[str, float]) -> list[str]:
@@ -422,7 +299,7 @@ _ASKING_AT = re.compile(_ASKING_PHRASE)
 # a modal, a verb of one or two characters (no asking character), the asking:
 # "就位后应设置几道", "应安装几个" (the verb is what is done, the property is before the modal)
 _MODAL_VERB_ASK = re.compile(rf"(?:应当|应|宜|须|需|要)(?:[{CJK}](?<![多几什怎哪如在]))(?:[{CJK}](?<![多几什怎哪如]))?"
-                             rf"(?:不少于|至少)?\s*{_ASK}")
+                             rf"(?:不少于|至少)?\s*{ASK}")
 _MODAL_TAIL = re.compile(r"(?:至少|最多|最少|一般|通常|必须|应当|需要|要|应|需|须)+$")
 _HEAD_CUT = re.compile(r"[对为给在将把的、和及与,，下中时后里内上]")
 
@@ -458,7 +335,7 @@ def sibling_subject(question: str, window: str, terms: dict[str, float]) -> bool
         run = question[end - k : end]
         # the comma parts stating a quantity for the run, each with another subject before it
         parts = [p for p in _PARTS.split(window)
-                 if run in p and _NUM.search(p) and not p.lstrip().startswith(run)]
+                 if run in p and NUM.search(p) and not p.lstrip().startswith(run)]
         if not parts:
             continue
         before = _MODAL_TAIL.sub("", question[max(0, end - k - 8) : end - k]).rstrip("的之")
@@ -472,7 +349,7 @@ def sibling_subject(question: str, window: str, terms: dict[str, float]) -> bool
     return _other_counted(question, window, terms)
 
 
-_COUNTED = re.compile(rf"{_ASK}\s*(?:批次|[{_COUNTERS}])([^，,。？?；;]{{2,12}})")
+_COUNTED = re.compile(rf"{ASK}\s*(?:批次|[{COUNTERS}])([^，,。？?；;]{{2,12}})")
 
 
 def _other_counted(question: str, window: str, terms: dict[str, float]) -> bool:
@@ -509,7 +386,7 @@ def _list_total(question: str, window: str) -> bool:
     各/分别: a number for each)."""
     for part in _PARTS.split(window):
         m = _ENUM.search(part)
-        if m is None or _EACH.search(part) or not _NUM.search(part[m.end():]):
+        if m is None or _EACH.search(part) or not NUM.search(part[m.end():]):
             continue
         items = m.group(0).split("、")
         items[-1:] = re.split(r"和|及|与", items[-1], maxsplit=1)
@@ -557,9 +434,9 @@ def _other_level(terms: dict[str, float], window: str, question: str = "") -> bo
 # that states a quantity for another action (巡检, not 保存) does not answer
 _ACTIONS = ("保存|修复|到达|到场|校准|检定|巡检|检测|报告|报警|抽查|更换|复审|办结|公示|备案|召回|培训|"
             "升级换代|整改|复查|追究|办理|冷却|记录")
-_ACTION_BEFORE = re.compile(rf"({_ACTIONS})(?:期限|时间|周期)?(?:应|要|需|须)?(?:不少于|至少|最多)?\s*{_ASK}")
+_ACTION_BEFORE = re.compile(rf"({_ACTIONS})(?:期限|时间|周期)?(?:应|要|需|须)?(?:不少于|至少|最多)?\s*{ASK}")
 _ACTION_AFTER = re.compile(
-    rf"{_ASK}[^，,。?？]{{0,6}}?(?:以内|之内|内|后)?(?:必须|应当|应|要|需要|需|才能|进行|完成|一次)*({_ACTIONS})")
+    rf"{ASK}[^，,。?？]{{0,6}}?(?:以内|之内|内|后)?(?:必须|应当|应|要|需要|需|才能|进行|完成|一次)*({_ACTIONS})")
 
 
 def _names_property(question: str, context: str, terms: dict[str, float]) -> bool:
@@ -603,7 +480,7 @@ def _offset_from_property(focus: Focus, window: str, terms: dict[str, float]) ->
     """"保质期一般为多少个月" against "保存至产品保质期满后6个月": every quantity of the
     asked kind in the window counts from the asked property's end ("保质期满后",
     "有效期届满前"), so none is the property's own value."""
-    asked = [n for n in _NUM.finditer(window) if n.group(0) not in focus.numbers
+    asked = [n for n in NUM.finditer(window) if n.group(0) not in focus.numbers
              and (not focus.units or window[n.end():].lstrip().startswith(focus.units))]
     for prop in _asked_properties(focus.question, terms):
         offsets = [m.end() for m in re.finditer(rf"{re.escape(prop)}(?:满|届满|到期)?[后前]", window)]
@@ -633,7 +510,7 @@ def _has_focus(focus: Focus, window: str, sentence: str, terms: dict[str, float]
                            or not _names_property(focus.question, context, terms)):
         return False
     if focus.asked_object and not any(
-            w in window for w in _OBJECTS.get(focus.asked_object, (focus.asked_object,))):
+            w in window for w in OBJECTS.get(focus.asked_object, (focus.asked_object,))):
         return False
     return not (focus.comparison and (not _CHANGE.search(sentence) or _REPLACES_ONLY.match(sentence)
                                       or not _names_changed_topic(focus.question, window, terms)))

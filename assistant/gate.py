@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from .focus import Focus, SentenceEvidence, question_focus, sentence_evidence
+from .asking import Focus, question_focus
+from .focus import SentenceEvidence, sentence_evidence
 from .grounding import source_facts, std_numbers, std_supported
 from .records import Hit
 from .text import ASCII_TOKEN, CJK_RUN, bigrams, normalize

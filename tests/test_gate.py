@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.focus import carries, question_focus, sentence_evidence, sibling_subject
+from assistant.asking import question_focus
+from assistant.focus import carries, sentence_evidence, sibling_subject
 from assistant.gate import assess_relevance, coverage, query_terms
 from assistant.records import Chunk, Evidence, Hit
 from assistant.text import normalize

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..asking import question_focus
 from ..cite import source_label, strip_markers
-from ..focus import carries, question_focus, sentence_evidence
+from ..focus import carries, sentence_evidence
 from ..gate import query_terms, window_coverage
 from ..grounding import Grounding
 from ..records import Hit
