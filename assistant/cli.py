@@ -336,6 +336,10 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
     from .embed.cpu import cpu_info
 
     data["cpu"] = cpu_info().to_json(s.embed_dtype)  # the embedder's matmul path on this CPU
+    from .embed.recipe import RECIPES
+
+    built = idx.manifest.get("vectors")  # the vector recipe, by name where it is a known one
+    data["recipe"] = next((n for n, rid in RECIPES.items() if rid == built), str(built))
     if as_json:
         _echo_json(data)
         return
@@ -347,6 +351,7 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
     typer.echo(f"documents:  {st['documents']}")
     typer.echo(f"chunks:     {st['chunks']} ({st['embedded']} embedded)")
     typer.echo(f"vectors:    {health.summary()}")
+    typer.echo(f"recipe:     {data['recipe']}")
     typer.echo(f"size:       {st['size_bytes'] / 1e6:.1f} MB")
     typer.echo(f"created:    {m.get('created')}   updated: {m.get('updated')}")
     typer.echo(f"answers:    {s.answer_mode}" + (f" via {s.llm_base_url}" if s.llm_base_url else ""))

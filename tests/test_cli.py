@@ -139,6 +139,8 @@ def test_ingest_recipe_flag_is_recorded_and_a_bad_one_is_one_line(env: Path, tmp
     assert r.exit_code == 0, r.output
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["vectors"] == "passage/1"
+    assert "recipe:     passage" in runner.invoke(app, ["info"]).output
+    assert json.loads(runner.invoke(app, ["info", "--json"]).output)["recipe"] == "passage"
     r = runner.invoke(app, ["ingest", "-q", "--recipe", "three-view", str(env)])
     assert r.exit_code != 0
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
