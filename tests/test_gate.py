@@ -327,7 +327,8 @@ def test_subject_words_are_the_phrase_the_question_opens_with() -> None:
     assert words("JB/T 90204—2021规定齿轮泵的容积效率应不低于多少？") == ["齿轮泵"]
     assert "至少" not in words("步道栏杆至少多高？")
     # a verb ends the subject; a question about the document itself has none
-    assert words("智慧路灯发生一级故障，多长时间内必须到场？") == ["智慧", "路灯"]
+    # (智慧路灯 is one word once a standard's terms were added to the tokenizer, two before)
+    assert "".join(words("智慧路灯发生一级故障，多长时间内必须到场？")) == "智慧路灯"
     assert words("路灯发生一级故障，多长时间内必须到场？") == ["路灯"]
     assert words("标准文件中条的细分层次最多允许几层？") == []
 
