@@ -45,7 +45,7 @@ class Views:
         self.vec: dict[tuple[str, str], tuple[object, object]] = {}
         self.tokens: dict[tuple[str, str], tuple[int, int]] = {}
 
-    def capture(self, embedder, passages, bodies, progress=None):  # type: ignore[no-untyped-def]
+    def capture(self, embedder, passages, bodies, progress=None, recipe=None):  # type: ignore[no-untyped-def]
         """The two-view recipe, keeping each view's vector and token count."""
         n = len(passages)
         other = [i for i in range(n) if bodies[i] != passages[i]]
@@ -68,7 +68,7 @@ class Views:
         if name != "passage" and not limit:
             raise SystemExit(f"unknown recipe {name!r} (two-view, passage, short-body:N)")
 
-        def vectors(embedder, passages, bodies, progress=None):  # type: ignore[no-untyped-def]
+        def vectors(embedder, passages, bodies, progress=None, recipe=None):  # type: ignore[no-untyped-def]
             rows = []
             for p, b in zip(passages, bodies, strict=True):
                 pv, bv = self.vec[(p, b)]
