@@ -336,10 +336,10 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
     from .embed.cpu import cpu_info
 
     data["cpu"] = cpu_info().to_json(s.embed_dtype)  # the embedder's matmul path on this CPU
-    from .embed.recipe import RECIPES
+    from .embed.recipe import recipe_name
 
     built = idx.manifest.get("vectors")  # the vector recipe, by name where it is a known one
-    data["recipe"] = next((n for n, rid in RECIPES.items() if rid == built), str(built))
+    data["recipe"] = recipe_name(built, default=str(built))
     if as_json:
         _echo_json(data)
         return

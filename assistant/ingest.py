@@ -140,13 +140,12 @@ def ingest(paths: list[Path], settings: Settings, catalog: Path | None = None, p
 def vector_recipe(index: Index, settings: Settings) -> str:
     """The recipe name the index's vectors are (to be) made with: the configured one, or
     for ``auto`` the one the index records (the default where it records none known)."""
-    from .embed.recipe import DEFAULT_RECIPE, RECIPES, recipe_id
+    from .embed.recipe import recipe_id, recipe_name
 
     if settings.embed_recipe != "auto":
         recipe_id(settings.embed_recipe)
         return settings.embed_recipe
-    built = index.manifest.get("vectors")
-    return next((name for name, rid in RECIPES.items() if rid == built), DEFAULT_RECIPE)
+    return recipe_name(index.manifest.get("vectors"))
 
 
 def _prepare(index: Index, settings: Settings) -> str:

@@ -25,6 +25,11 @@ def recipe_id(name: str) -> str:
         raise EmbedderError(f"unknown vector recipe {name!r} ({', '.join(RECIPES)})") from None
 
 
+def recipe_name(built: object, default: str = DEFAULT_RECIPE) -> str:
+    """The name of the recipe whose manifest id is ``built`` (``default`` if none is)."""
+    return next((name for name, rid in RECIPES.items() if rid == built), default)
+
+
 def chunk_vectors(embedder: Embedder, passages: Sequence[str], bodies: Sequence[str],
                   progress: Callable[[float], None] | None = None,
                   recipe: str = DEFAULT_RECIPE) -> np.ndarray:
