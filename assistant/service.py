@@ -39,8 +39,8 @@ class Assistant:
         return self._retriever
 
     def warm(self) -> None:
-        """Load the embedder's weights now: for processes that will embed many queries
-        (UI, batch, eval), where the torch path's faster queries repay its load time."""
+        """Make the query engine ready now, for processes that will embed many queries
+        (UI, batch, eval): the first question then waits for nothing."""
         from .embed import get_embedder, warm
 
         warm(get_embedder(self.settings))

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = FitConfig(method=a.method, epochs=a.epochs, tau=a.tau, lr=a.lr,
                     weight_decay=a.weight_decay, hard_weight=a.hard_weight, seed=a.seed)
     base = get_embedder(settings)
-    warm(base)
+    warm(base, batch=True)  # every training question, embedded in batches
     index = Index.open(settings, embedder_id=base.id)
     docs = list(index.documents())
     train, valid, mined = (align_pairs(x, docs) for x in (train, valid, mined))

@@ -222,7 +222,7 @@ def tune(files: Sequence[Path], settings: Settings, out: Path, cfg: FitConfig,
         raise AdapterError(f"{len(pairs)} pairs with gold: too few to hold out a validation "
                            "share and train on the rest (give at least ~20)")
     current = resolve_adapter(settings.query_adapter, base.id, base.dim)
-    warm(base)
+    warm(base, batch=True)  # every pair's question, embedded in batches
     t0 = time.perf_counter()
     bar_ctx = make_progress("pairs/s") if progress else contextlib.nullcontext(None)
     with bar_ctx as bar:

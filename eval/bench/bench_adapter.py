@@ -42,7 +42,7 @@ def main() -> None:
 
     s = load_settings(index=args.index, query_adapter="none")
     base = get_embedder(s)
-    warm(base)  # as the eval, UI and batch do: the torch path serves the queries
+    warm(base)  # as the eval, UI and batch do
     adapter = resolve_adapter(args.adapter, base.id, base.dim)
     if adapter is None:
         raise SystemExit(f"no adapter '{args.adapter}' for embedder {base.id}")
