@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,8 @@ def test_avx2_cpu_takes_fp32() -> None:
     assert (c.isa, c.amx_bf16, c.avx512, c.avx2, c.vnni) == ("AVX2", False, False, True, False)
     assert c.matmul_path() == "AVX2 fp32"
     assert c.matmul_path("bfloat16") == "AVX2 bf16 (emulated, slow)"
+    assert replace(c, flags=c.flags | {"avx512f", "avx512_bf16"}).matmul_path("bfloat16") == (
+        "AVX-512 bf16 (slower than fp32)")
     assert c.matmul_path("int8") == "AVX2 int8"
     assert c.to_json()["embedder_path"] == "AVX2 fp32"
     assert _info("flags : fpu sse2\n").isa == "baseline"

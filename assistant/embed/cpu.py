@@ -56,7 +56,12 @@ class CpuInfo:
             return f"{self.isa} int8" + (" (VNNI)" if self.vnni else "")
         bf16 = dtype in ("bfloat16", "bf16") or (dtype == "auto" and self.amx_bf16)
         if bf16:
-            return "AMX bf16" if self.amx_bf16 else f"{self.isa} bf16 (emulated, slow)"
+            if self.amx_bf16:
+                return "AMX bf16"
+            # AVX512_BF16's dot products do not make up for the conversions: 0.63x the
+            # fp32 speed measured on a Xeon with them (eval/README.md); without, emulated
+            how = "slower than fp32" if "avx512_bf16" in self.flags else "emulated, slow"
+            return f"{self.isa} bf16 ({how})"
         return f"{self.isa} fp32"
 
     def summary(self, dtype: str = "auto") -> str:
