@@ -88,13 +88,17 @@ def _main(
     query_adapter: str = typer.Option(None, "--query-adapter",
                                       help="learned query adapter: default, none or an .npz path "
                                       "[env ASSISTANT_QUERY_ADAPTER; none]"),
+    scorer: str = typer.Option(None, "--scorer",
+                               help="learned scorer over the fused candidates: default, none "
+                               "or a .json path [env ASSISTANT_SCORER; none]"),
     reranker: str = typer.Option(None, "--reranker",
                                  help="cross-encoder folder or cached name [env ASSISTANT_RERANKER]"),
     rerank_depth: int = typer.Option(None, "--rerank-depth",
                                      help="hits the reranker re-scores [env ASSISTANT_RERANK_DEPTH; 50]"),
 ) -> None:
     ctx.obj = load_settings(index=index, embed_model=embed_model, reranker=reranker,
-                            rerank_depth=rerank_depth, query_adapter=query_adapter)
+                            rerank_depth=rerank_depth, query_adapter=query_adapter,
+                            scorer=scorer)
 
 
 # ---------------------------------------------------------------- filters
@@ -333,6 +337,9 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
 
     emb = idx.manifest.get("embedder", {})
     data["query_adapter"] = describe(s.query_adapter, emb.get("id", ""), int(emb.get("dim") or 0))
+    from .learned_scorer import describe as describe_scorer
+
+    data["scorer"] = describe_scorer(s.scorer, emb.get("id", ""))
     from .embed.cpu import cpu_info
 
     data["cpu"] = cpu_info().to_json(s.embed_dtype)  # the embedder's matmul path on this CPU
@@ -357,6 +364,7 @@ def info(ctx: typer.Context, as_json: bool = JSON) -> None:
     typer.echo(f"answers:    {s.answer_mode}" + (f" via {s.llm_base_url}" if s.llm_base_url else ""))
     typer.echo(f"reranker:   {s.reranker or 'none'}")
     typer.echo(f"query adapter: {data['query_adapter']}")
+    typer.echo(f"scorer:     {data['scorer']}")
     typer.echo(f"cpu:        {cpu_info().summary(s.embed_dtype)}")
 
 

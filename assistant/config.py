@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         "default = the one shipped for the default embedder, none, or a path to an .npz "
         "made by 'assistant tune'")
 
+    scorer: str = Field(
+        "none", description="learned scorer over the fused candidates "
+        "(assistant/learned_scorer.py): default = the one shipped for the default "
+        "embedder, none, or a path to a .json made by python -m assistant.train_scorer")
+
     # retrieval
     top_k: int = Field(10, description="hits to return")
     # Fusion defaults tuned on the first 600 STARD questions (eval/README.md); the other

@@ -509,6 +509,10 @@ class Index:
         """BM25 score of every chunk for the query tokens, aligned with the returned ids."""
         return self._keywords.scores(tokens)
 
+    def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of each token over this index's chunks."""
+        return self._keywords.idf(tokens)
+
     def keyword_search(self, tokens: list[str], k: int, docs: set[str] | None = None
                        ) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the ``k`` best chunks with a positive score, best

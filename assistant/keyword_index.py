@@ -8,6 +8,7 @@ Owned by :class:`assistant.index.Index`, which shares its SQLite connection and 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -120,6 +121,21 @@ class KeywordIndex:
         if not toks:
             return self._ids, np.zeros(len(self._ids), dtype=np.float32)
         return self._ids, self._model.get_scores(toks)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Each token's inverse document frequency over the chunks, ``log(1 + (N - df +
+        0.5) / (df + 0.5))`` as in BM25; a token no chunk has gets the rarest value."""
+        self._load()
+        n = len(self._ids)
+        if self._model is None or not n:
+            return {t: 0.0 for t in tokens}
+        vocab, indptr = self._model.vocab_dict, self._model.scores["indptr"]
+        out = {}
+        for t in tokens:
+            tid = vocab.get(t)
+            df = 0 if tid is None or tid + 1 >= len(indptr) else int(indptr[tid + 1] - indptr[tid])
+            out[t] = math.log1p((n - df + 0.5) / (df + 0.5))
+        return out
 
     def search(self, tokens: list[str], k: int, docs: set[str] | None = None
                ) -> list[tuple[str, float]]:

@@ -20,6 +20,7 @@ from .errors import ConfigError
 from .fusion import Candidate, Priors, apply_priors, build_priors, collect, fuse, splice_exact
 from .identifiers import law_key, normalize_std_no, parse_reference, std_base
 from .index import DocInfo, Index
+from .learned_scorer import LearnedScorer, QueryTerms, _bigrams, resolve_scorer
 from .records import Chunk, Filters, Hit
 from .rerank import Reranker, get_reranker, rerank_head
 from .versions import CURRENT, Version, version_families
@@ -89,6 +90,14 @@ class Retriever:
         return self._embedder
 
     @property
+    def scorer(self) -> LearnedScorer | None:
+        """The learned scorer ``settings.scorer`` names (None: off), for this embedder."""
+        name = self.settings.scorer
+        if not name or name == "none":
+            return None
+        return resolve_scorer(name, self.embedder.id)
+
+    @property
     def reranker(self) -> Reranker | None:
         """The injected reranker, else the one ``settings.reranker`` names (or None)."""
         return self._reranker if self._reranker is not None else get_reranker(self.settings)
@@ -152,16 +161,40 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        scope = self.scope(query, filters or Filters())
+        ranked, scope = self.fused(query, filters or Filters(), mode, k)
         versions = self.versions()
-        cands = self.candidates(query, mode, max(self.settings.candidates, k), scope.allowed,
-                                scope.keywords)
-        ranked = apply_priors(fuse(cands, self.settings), self.priors(), self.settings,
-                              scope.named, versions)
+        scorer = self.scorer if mode == "hybrid" else None
+        if scorer is not None:
+            ranked = self.learned(scorer, query, ranked, scope)
         reranker = self.reranker if mode == "hybrid" else None
         if reranker is not None:
             ranked = self.rerank(reranker, query, ranked, versions)
         return self.load(splice_exact(ranked, scope.exact_ids), k, versions)
+
+    def fused(self, query: str, filters: Filters, mode: Mode, k: int
+              ) -> tuple[list[Candidate], Scope]:
+        """Scope, candidates, fusion and priors: the ranking before any learned or
+        cross-encoder step (also what :mod:`assistant.train_scorer` learns from)."""
+        scope = self.scope(query, filters)
+        cands = self.candidates(query, mode, max(self.settings.candidates, k), scope.allowed,
+                                scope.keywords)
+        ranked = apply_priors(fuse(cands, self.settings), self.priors(), self.settings,
+                              scope.named, self.versions())
+        return ranked, scope
+
+    def query_terms(self, query: str, scope: Scope) -> QueryTerms:
+        """The words BM25 searched for, with their idf, and the query's bigrams."""
+        from .tokenize import tokenize
+
+        return QueryTerms(self.index.keyword_idf(tokenize(scope.keywords or query)),
+                          _bigrams(query))
+
+    def learned(self, scorer: LearnedScorer, query: str, ranked: list[Candidate],
+                scope: Scope) -> list[Candidate]:
+        """The learned scorer over the head of the fused ranking."""
+        chunks = self.index.get_chunks([c.id for c in ranked[: scorer.head]])
+        return scorer.rescore(ranked, chunks, self.query_terms(query, scope), self.priors(),
+                              self.versions(), scope.named)
 
     def scope(self, query: str, filters: Filters) -> Scope:
         """The filters' documents; a query that names a standard by number, or a document

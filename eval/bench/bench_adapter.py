@@ -1,10 +1,12 @@
-"""Benchmark: what the learned query adapter brings, on the fixed validation split.
+"""Benchmark: what the learned query side brings, on the fixed validation split.
 
-One run, one index, the same questions: the hybrid with the adapter, the hybrid without
-it, BM25 alone, dense alone and dense with the adapter; article-level R@10, R@100,
-MRR@10 and warm latency p50/p95 per system (the eval suite's scoring).
+One run, one index, the same questions: the hybrid with the learned scorer over fused
+candidates (``--scorer``), with the query adapter, with both, without either, BM25 alone,
+dense alone and dense with the adapter; article-level R@10, R@100, MRR@10 and warm
+latency p50/p95 per system (the eval suite's scoring).
 
     python eval/bench/bench_adapter.py --index DIR [--split validation] [--adapter default]
+        [--scorer default] [--systems hybrid,hybrid+scorer]
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, default=STARD)
     ap.add_argument("--split", default="validation", help="validation, train or all")
     ap.add_argument("--adapter", default="default", help="default or an .npz path")
+    ap.add_argument("--scorer", default="default", help="default, none or a .json path")
+    ap.add_argument("--systems", default="", help="comma-separated subset of the systems")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args()
@@ -53,11 +57,21 @@ def main() -> None:
         q.gold = align_gold(q.gold, docs)
     plain = Retriever(idx, s, embedder=base)
     tuned = Retriever(idx, s, embedder=AdaptedEmbedder(base, adapter))
-    systems = {"hybrid+adapter": RetrieverSystem(tuned, "hybrid"),
+    scored = Retriever(idx, s.with_overrides(scorer=args.scorer), embedder=base)
+    both = Retriever(idx, s.with_overrides(scorer=args.scorer),
+                     embedder=AdaptedEmbedder(base, adapter))
+    systems = {"hybrid+scorer": RetrieverSystem(scored, "hybrid"),
+               "hybrid+adapter+scorer": RetrieverSystem(both, "hybrid"),
+               "hybrid+adapter": RetrieverSystem(tuned, "hybrid"),
                "hybrid": RetrieverSystem(plain, "hybrid"),
                "bm25": RetrieverSystem(plain, "bm25"),
                "dense": RetrieverSystem(plain, "dense"),
                "dense+adapter": RetrieverSystem(tuned, "dense")}
+    if args.systems:
+        keep = args.systems.split(",")
+        systems = {k: v for k, v in systems.items() if k in keep}
+    if args.scorer == "none":
+        systems = {k: v for k, v in systems.items() if "scorer" not in k}
     rows = {}
     t0 = time.perf_counter()
     for name, system in systems.items():
@@ -65,9 +79,9 @@ def main() -> None:
         rows[name] = {k: summary.get(k) for k in KEYS}
     meta = {"index": args.index.name, "chunks": idx.count(), "split": args.split,
             "questions": len(qs), "adapter": adapter.meta.get("path"),
-            "method": adapter.method, "wall_s": round(time.perf_counter() - t0, 1)}
+            "method": adapter.method, "scorer": args.scorer, "wall_s": round(time.perf_counter() - t0, 1)}
     print(f"{len(qs)} questions ({args.split}), index {args.index.name} "
-          f"({meta['chunks']} chunks), adapter {adapter.method}")
+          f"({meta['chunks']} chunks), adapter {adapter.method}, scorer {args.scorer}")
     print("| system | R@10 | R@100 | MRR@10 | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
     for name, r in rows.items():
         print(f"| {name} | " + " | ".join(
