@@ -122,7 +122,7 @@ def sentence_evidence(focus: Focus, hits: Sequence[Hit], terms: dict[str, float]
     each document when asking whether a standard ever names the question's subject.
     """
     best = _Best()
-    foreign = _foreign_word(focus, terms, hits)
+    foreign = _foreign_word(focus, terms, hits, seen or hits)
     unnamed = {} if foreign else _unnamed_subjects(focus, terms, hits, seen or hits)
     for h in hits if not foreign else ():
         if h.chunk.doc in unnamed:  # a standard for another product: none of its windows answers
@@ -195,14 +195,27 @@ _EVENT_VERB = re.compile(r"发生|出现|产生|进行|开展|使用|安装|采�
 _DOCUMENT_WORD = re.compile(r"(?:本|该|标准|规范)?(?:文件|标准|标准文件|规范|规程|条款|附录|章|条|段|本文件)")
 
 
+# where something is placed: asks for a content of the text as much as a quantity does
+_WHERE = re.compile(r"什么位置|哪个位置|什么地方|哪里|何处")
+
+
 def _unnamed_subjects(focus: Focus, terms: dict[str, float], hits: Sequence[Hit],
                       seen: Sequence[Hit]) -> dict[str, str]:
     """The top hits' standards (doc → word) that never write a subject word of a quantity
     question in anything retrieved of them: title, headings, texts. A standard is scoped
     to its products and places (智能门锁 for 住宅和办公场所), so a limit in it is not one
     for 液压马达, 地铁车厢 or 冷藏仓库 when it names none of them. Laws and policy are left
-    out: they are written in general terms a question paraphrases ("房东" for 出租人)."""
-    subject = subject_words(focus.question, terms) if focus.quantity else []
+    out: they are written in general terms a question paraphrases ("房东" for 出租人).
+
+    The same for a question asking a procedure, a list or a place ("地下车库照明灯具的巡检
+    内容包括哪些", "冷藏仓库的温度探头应安装在什么位置") when it opens with its subject:
+    what comes first is then the thing asked about, not a mis-cut word ("哪些情况下…",
+    "GB 90201—2024与2018年版相比…")."""
+    asks = focus.quantity or focus.procedure or focus.asked_object or focus.wants_list \
+        or bool(_WHERE.search(focus.question))
+    subject = subject_words(focus.question, terms) if asks else []
+    if subject and not focus.quantity and not focus.question.startswith(subject[0]):
+        subject = []
     if not subject:
         return {}
     out: dict[str, str] = {}
@@ -218,17 +231,27 @@ def _unnamed_subjects(focus: Focus, terms: dict[str, float], hits: Sequence[Hit]
 _ASKING = re.compile(r"多|几|什么|哪|怎|如何|百分|工作日")  # asking words and units: no subject
 
 
-def _foreign_word(focus: Focus, terms: dict[str, float], hits: Sequence[Hit]) -> str:
+def _foreign_word(focus: Focus, terms: dict[str, float], hits: Sequence[Hit],
+                  seen: Sequence[Hit] = ()) -> str:
     """For a quantity question: a specific word of it (three CJK characters or more) of
     which the hits — titles, headings and texts — hold under half the character pairs.
-    A limit for 电动汽车充电桩 is not in a street-lamp standard, however on topic the rest."""
-    if not focus.quantity:
+    A limit for 电动汽车充电桩 is not in a street-lamp standard, however on topic the rest.
+    A word their documents write whole elsewhere in what was retrieved (``seen``: the
+    scope's "住宅小区和公共停车场") is not foreign. For a procedure question answered only
+    by standards the same: "应如何向监管部门报告", "竣工验收的程序" are another
+    regulation's when the standards never write 监管部门 or 建设项目 (laws and policy
+    are left out, as for the subject check)."""
+    if not focus.quantity and not ((focus.procedure or focus.asked_object) and hits
+                                   and all(h.chunk.std_no for h in hits)):
         return ""
     blob = normalize(" ".join(f"{h.chunk.std_no} {h.chunk.title} {h.chunk.heading} {h.chunk.text}"
                               for h in hits))
+    docs = {h.chunk.doc for h in hits}
+    whole = normalize(" ".join(f"{h.chunk.title} {h.chunk.heading} {h.chunk.text}"
+                               for h in (seen or hits) if h.chunk.doc in docs))
     for t, w in terms.items():
         if (w >= 1.5 and len(t) >= 3 and _CJK_WORD.fullmatch(t) and not _ASKING.search(t)
-                and _pairs_share(t, blob) < 0.5):
+                and _pairs_share(t, blob) < 0.5 and t not in whole):
             return t
     return ""
 

@@ -250,6 +250,8 @@ class Signals:
     def focus_factor(self) -> float:
         """1 when the focus is carried (or none asked), down to 0 when no sentence carries it."""
         ev = self.evidence
+        if ev is not None and ev.foreign:  # the hits are for another subject or regulation
+            return 0.0
         if ev is None or not self.focus_asked:
             return 0.0 if ev is not None and ev.elided else 1.0
         return min(1.0, ev.focus_cov / FOCUS_FULL)

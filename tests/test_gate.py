@@ -384,3 +384,53 @@ def test_a_period_counted_from_the_property_is_not_its_value() -> None:
     data = _hit("6.1 数据保存\n温度数据应上传至公司平台，保存期限不少于产品保质期后6个月。", "6.1",
                 "6 数据保存和异常处置 > 6.1 数据保存", "冷链物流温度记录规范", "Q/CQSC 90211—2023")
     assert _evidence("冷链温度数据的保存期限是多久？", [data]).focus_cov > 0.3
+
+
+# --- fourth round: the subject and the regulation of questions that ask no quantity -----
+
+COLD = "冷链物流温度记录规范"
+PROBE_HIT = _hit("4.2 安装位置\n冷藏车厢内应至少安装2个温度探头，分别位于车厢前部和后部上方。", "4.2",
+                 "4 监测设备 > 4.2 安装位置", COLD, "Q/CQSC 90211—2023")
+PATROL_HIT = _hit("5.2.1 照明单元\n照明单元的巡检应包括以下内容：\na) 灯具亮灭状态和亮度；\nb) 控制器的工作状态。",
+                  "5.2.1", "5 巡检 > 5.2 巡检内容 > 5.2.1 照明单元", LAMP, "DB50/T 9123—2022")
+
+
+def test_a_place_or_list_question_on_a_standard_that_never_names_its_subject() -> None:
+    # where a probe goes in a 冷藏仓库: the standard places them in a 冷藏车厢 only
+    ev = _evidence("冷藏仓库的温度探头应安装在什么位置？", [PROBE_HIT])
+    assert ev.foreign == "仓库" and ev.focus_cov == 0.0
+    assert not assess_relevance("冷藏仓库的温度探头应安装在什么位置？", [PROBE_HIT]).ok
+    assert _evidence("冷藏车厢的温度探头应安装在什么位置？", [PROBE_HIT]).foreign == ""
+    assert assess_relevance("冷藏车厢的温度探头应安装在什么位置？", [PROBE_HIT]).ok
+    # what a patrol covers for 地下车库 lamps: a street-lamp standard does not say
+    assert _evidence("地下车库照明灯具的巡检内容包括哪些？", [PATROL_HIT]).foreign == "地下"
+    assert _evidence("智慧路灯照明单元的巡检内容包括哪些？", [PATROL_HIT]).foreign == ""
+    # a question that does not open with its subject has none to check ("哪些情况下…")
+    assert _evidence("哪些情况下要做照明单元巡检？", [PATROL_HIT]).foreign == ""
+
+
+def test_another_regulations_procedure_is_not_in_a_standard() -> None:
+    alarm = _hit("4.5 热失控报警\n单个电池单体发生热失控时，电池组应在5 min内发出声光报警。", "4.5",
+                 "4 安全要求 > 4.5 热失控报警", "电动自行车用锂离子蓄电池安全要求", "GB 90201—2024")
+    q = "电动自行车锂电池发生热失控事故后，生产企业应如何向监管部门报告？"
+    assert _evidence(q, [alarm]).foreign == "监管部门"
+    assert not assess_relevance(q, [alarm]).ok  # no quantity asked: the foreign word alone refuses
+    # laws are written in the general words a question uses: not checked
+    law = _hit("第十二条 生产者获知汽车产品可能存在缺陷的，应当立即组织调查分析。", "第十二条", "第三章",
+               "缺陷汽车产品召回管理条例")
+    assert _evidence("电动自行车存在缺陷时生产者应如何向监管部门报告？", [law]).foreign == ""
+
+
+def test_a_word_the_standard_writes_whole_elsewhere_is_not_foreign() -> None:
+    ground = _hit("5.2 接地\n充电桩外壳应可靠接地，接地电阻不应大于4 Ω。", "5.2", "5 安装要求 > 5.2 接地",
+                  "新能源汽车充电桩安装验收规范", "Q/LJ 90210—2024")
+    scope = _hit("1 范围\n本文件适用于本公司承建的住宅小区和公共停车场充电桩工程。", "1", "1 范围",
+                 "新能源汽车充电桩安装验收规范", "Q/LJ 90210—2024", rank=7)
+    q = "住宅小区充电桩的接地电阻不应大于多少欧姆？"
+    ev = sentence_evidence(question_focus(q), [ground], query_terms(q), coverage, seen=[ground, scope])
+    assert ev.foreign == "" and ev.focus_cov > 0.3
+    assert _evidence(q, [ground]).foreign == "住宅小区"  # what was not retrieved is not known
+    # half the pairs elsewhere is not the word: 钢结构 is not 混凝土结构
+    q = "钢结构构件吊装时吊点不应少于几个？"
+    ev = sentence_evidence(question_focus(q), [LIFT_HIT], query_terms(q), coverage, seen=[LIFT_HIT, LIFT_SCOPE_HIT])
+    assert ev.focus_cov == 0.0
