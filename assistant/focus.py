@@ -470,9 +470,14 @@ def _names_property(question: str, context: str, terms: dict[str, float]) -> boo
     asked += [m.group(1) for m in _ACTION_AFTER.finditer(question)]
     if asked and not any(a in context for a in asked):
         return False
-    # half its characters: "电量" is "荷电状态" paraphrased; "过氧化值" is not "酸价"
-    return all(sum(ch in context for ch in p) >= 0.5 * len(p)
+    # half its characters: "电量" is "荷电状态" paraphrased; "过氧化值" is not "酸价", nor
+    # "油烟排放浓度不应超过": the comparison words are no part of a property's name (过)
+    named = _COMPARE_WORDS.sub(" ", context)
+    return all(sum(ch in named for ch in p) >= 0.5 * len(p)
                for p in _asked_properties(question, terms))
+
+
+_COMPARE_WORDS = re.compile(_COMPARES)
 
 
 # the asking's own nouns ("上限是多少"): they name no property

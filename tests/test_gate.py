@@ -267,6 +267,17 @@ def test_the_property_asked_with_a_limit_must_be_named() -> None:
     assert _evidence("齿轮泵的容积效率应不低于多少？", [PUMP_HIT]).focus_cov == 0.0
 
 
+SMOKE_HIT = _hit("4.3 排烟\n炒制区应设置油烟净化装置，油烟排放浓度不应超过2.0 mg/m³。", "4.3",
+                 "4 厂房和设施 > 4.3 排烟", LIB, "DB50/T 90207—2024")
+
+
+def test_the_comparison_words_do_not_name_the_property() -> None:
+    # 过 of "不应超过" and 化 of "净化" are half of 过氧化值's characters, but a limit on
+    # 油烟排放浓度 is not one on 过氧化值
+    assert _evidence("火锅底料成品的过氧化值不应超过多少？", [CHECK_HIT, SMOKE_HIT]).focus_cov == 0.0
+    assert _evidence("炒制区油烟排放浓度不应超过多少？", [SMOKE_HIT]).focus_cov > 0.3
+
+
 def test_the_questions_condition_the_other_way_is_no_answer() -> None:
     assert _evidence("排量大于25 mL/r的齿轮泵噪声应不大于多少分贝？", [PUMP_HIT]).focus_cov == 0.0
     assert _evidence("排量不大于25 mL/r的齿轮泵噪声应不大于多少分贝？", [PUMP_HIT]).focus_cov > 0.5
@@ -434,3 +445,4 @@ def test_a_word_the_standard_writes_whole_elsewhere_is_not_foreign() -> None:
     q = "钢结构构件吊装时吊点不应少于几个？"
     ev = sentence_evidence(question_focus(q), [LIFT_HIT], query_terms(q), coverage, seen=[LIFT_HIT, LIFT_SCOPE_HIT])
     assert ev.focus_cov == 0.0
+
