@@ -343,17 +343,30 @@ def _rules(query: str, hits: Sequence[Hit]) -> Relevance | None:
     return None
 
 
+def _fused_first(top: Sequence[Hit], seen: Sequence[Hit]) -> Sequence[Hit]:
+    """The hits of ``seen`` that the fused order put in the first ``len(top)`` places;
+    ``top`` itself when no learned step re-ordered them."""
+    if not any(h.evidence.fused_rank is not None for h in seen):
+        return top
+    n = len(top)
+    return [h for h in seen if (h.evidence.fused_rank or n + 1) <= n] or top
+
+
 def signals(query: str, top: Sequence[Hit], seen: Sequence[Hit] = ()) -> Signals:
     """The evidence signals of the hits ``top`` for ``query``; ``seen``: every hit
     retrieved (what is known of a top hit's document beyond the top)."""
     terms = query_terms(query)
     covs = [coverage(terms, hit_text(h)) for h in top]
-    sims = [h.evidence.dense_sim for h in top if h.evidence.dense_sim is not None]
+    # How sure the retrievers are is read from the fused order's first hits, also where
+    # the learned scorer re-ordered them (it may move the best-cosine chunk below the top
+    # three: the question did not become less answerable); the words, from ``top``.
+    first = _fused_first(top, seen or top)
+    sims = [h.evidence.dense_sim for h in first if h.evidence.dense_sim is not None]
     focus = question_focus(query)
     return Signals(
         coverage=max(covs) if covs else 0.0,
-        agree=any(h.evidence.both_within(10) for h in top),  # both retrievers found it
-        strong_agree=any(h.evidence.both_within(2) for h in top),  # both rank it first or second
+        agree=any(h.evidence.both_within(10) for h in first),  # both retrievers found it
+        strong_agree=any(h.evidence.both_within(2) for h in first),  # both rank it first or second
         terms=len(terms),
         dense_sim=max(sims) if sims else None,
         focus=focus,

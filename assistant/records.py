@@ -137,6 +137,9 @@ class Evidence:
     dense_sim: float | None = None
     exact: bool = False  # the query named this clause
     rerank: float | None = None  # the cross-encoder's score, where one re-scored it
+    # the rank in the fused order, where the learned scorer moved the chunk from it: how
+    # sure the retrievers were is read from their own order (assistant/gate.py)
+    fused_rank: int | None = None
 
     def merge(self, other: Evidence) -> None:
         """Take the fields ``other`` has and this one lacks."""

@@ -446,3 +446,27 @@ def test_a_word_the_standard_writes_whole_elsewhere_is_not_foreign() -> None:
     ev = sentence_evidence(question_focus(q), [LIFT_HIT], query_terms(q), coverage, seen=[LIFT_HIT, LIFT_SCOPE_HIT])
     assert ev.focus_cov == 0.0
 
+
+def test_retriever_confidence_is_read_from_the_fused_order() -> None:
+    # The learned scorer moved the best-cosine clause (fused rank 1) below the top three:
+    # the dense signal stays that of the fused order's first hits, so the decision is the
+    # same as without the re-ordering; the words are still read from the new top three.
+    from dataclasses import replace
+
+    def moved(h: Hit, rank: int, fused: int, sim: float) -> Hit:
+        ev = Evidence(bm25_rank=fused, dense_rank=fused, dense_sim=sim, fused_rank=fused)
+        return replace(h, rank=rank, evidence=ev)
+
+    q = "到2027年两江新区食品抽检合格率要大于多少？"
+    plain = [TARGET_HIT, replace(HEALTH_HIT, evidence=Evidence(bm25_rank=2, dense_rank=2,
+                                                               dense_sim=0.86))]
+    before = assess_relevance(q, plain)
+    filler = [moved(_hit(f"其他内容{i}", f"（{i}）"), i + 2, i + 3, 0.80) for i in range(3)]
+    reordered = [moved(TARGET_HIT, 1, 2, 0.86), *filler, moved(HEALTH_HIT, 5, 1, 0.90)]
+    after = assess_relevance(q, reordered)
+    assert after.features["dense_sim"] == 0.90  # the fused first's, not the top three's best
+    assert after.features["strong_agree"] == 1.0
+    # without the marks the same hits read as a less sure retrieval
+    unmarked = [replace(h, evidence=replace(h.evidence, fused_rank=None)) for h in reordered]
+    assert assess_relevance(q, unmarked).features["dense_sim"] == 0.86
+    assert before.ok and after.ok
