@@ -90,7 +90,7 @@ def _main(
                                       "[env ASSISTANT_QUERY_ADAPTER; none]"),
     scorer: str = typer.Option(None, "--scorer",
                                help="learned scorer over the fused candidates: default, none "
-                               "or a .json path [env ASSISTANT_SCORER; none]"),
+                               "or a .json path [env ASSISTANT_SCORER; default]"),
     reranker: str = typer.Option(None, "--reranker",
                                  help="cross-encoder folder or cached name [env ASSISTANT_RERANKER]"),
     rerank_depth: int = typer.Option(None, "--rerank-depth",

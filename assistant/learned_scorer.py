@@ -37,6 +37,7 @@ FEATURES = (
     "dense_rank", "both", "doc_chunks", "doc_best_rank", "doc_rel", "authority",
     "centrality", "citation", "superseded", "named", "cover_text", "cover_title",
     "cover_heading", "bigrams", "length", "article_no", "part", "query_terms",
+    "doc_pos", "doc_dense",
 )
 
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
@@ -101,6 +102,10 @@ def features(ranked: Sequence[Candidate], chunks: Mapping[str, Chunk], terms: Qu
         doc_rows.setdefault(c.doc or "", []).append(i)
     doc_sum = {d: sum(ranked[i].score for i in rows[:3]) for d, rows in doc_rows.items()}
     doc_max = max(doc_sum.values()) or 1.0
+    pos = {i: k for rows in doc_rows.values() for k, i in enumerate(rows)}
+    doc_dense = {d: max((ranked[i].evidence.dense_sim for i in rows
+                         if ranked[i].evidence.dense_sim is not None), default=dlow - 0.02)
+                 for d, rows in doc_rows.items()}
     qterms = math.log1p(len(terms.idf))
     for i, c in enumerate(ranked):
         ev, doc = c.evidence, c.doc or ""
@@ -134,29 +139,90 @@ def features(ranked: Sequence[Candidate], chunks: Mapping[str, Chunk], terms: Qu
             math.log1p(_cn_number(m.group(1))) if m else 0.0,
             float(ch.part > 0) if ch else 0.0,
             qterms,
+            math.log1p(pos[i]),
+            dtop - doc_dense[doc],
         )
     return x
 
 
+class Forest:
+    """LightGBM's trees read from its model text and evaluated with numpy: importing
+    lightgbm pulls in scikit-learn, pandas and scipy (1.4 s and ~100 MB for a one-shot
+    search); training alone needs it. Numerical splits only (the features have no
+    categories); a NaN or zero value takes the split's default side as LightGBM does."""
+
+    def __init__(self, model_text: str) -> None:
+        feats, thrs, lefts, rights, dleft, miss, leaves, roots = [], [], [], [], [], [], [], []
+        for block in model_text.split("\nTree=")[1:]:
+            kv = dict(line.split("=", 1) for line in block.splitlines()[1:] if "=" in line)
+            values = [float(v) for v in kv["leaf_value"].split()]
+            base_leaf = len(leaves)
+            leaves += values
+            if int(kv["num_leaves"]) == 1:
+                roots.append(-1 - base_leaf)  # a tree that is one leaf
+                continue
+            base = len(feats)
+            roots.append(base)
+            dtype = [int(v) for v in kv["decision_type"].split()]
+            if any(d & 1 for d in dtype):
+                raise ConfigError("learned scorer: categorical splits are not supported")
+
+            def node(c: str, base: int = base, base_leaf: int = base_leaf) -> int:
+                i = int(c)
+                return base + i if i >= 0 else -1 - (base_leaf + (-1 - i))
+
+            feats += [int(v) for v in kv["split_feature"].split()]
+            thrs += [float(v) for v in kv["threshold"].split()]
+            lefts += [node(c) for c in kv["left_child"].split()]
+            rights += [node(c) for c in kv["right_child"].split()]
+            dleft += [bool(d & 2) for d in dtype]
+            miss += [(d >> 2) & 3 for d in dtype]
+        if not roots:
+            raise ConfigError("learned scorer: the model holds no trees")
+        self.feature = np.array(feats, dtype=np.int64)
+        self.threshold = np.array(thrs, dtype=np.float64)
+        self.left = np.array(lefts, dtype=np.int64)
+        self.right = np.array(rights, dtype=np.int64)
+        self.default_left = np.array(dleft, dtype=bool)
+        self.missing = np.array(miss, dtype=np.int64)  # 0 none, 1 zero, 2 NaN
+        self.leaf = np.array(leaves, dtype=np.float64)
+        self.roots = np.array(roots, dtype=np.int64)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The sum of the trees' leaf values for each row of ``x``."""
+        x = np.asarray(x, dtype=np.float64)
+        rows = np.arange(len(x))[:, None]
+        at = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
+        inner = at >= 0
+        while inner.any():
+            i = np.where(inner, at, 0)
+            v = x[rows, self.feature[i]]
+            miss = self.missing[i]
+            is_missing = ((miss == 2) & np.isnan(v)) | ((miss == 1) & (np.abs(v) <= 1e-35))
+            v = np.where(np.isnan(v) & (miss != 2), 0.0, v)  # NaN reads as 0 elsewhere
+            go_left = np.where(is_missing, self.default_left[i], v <= self.threshold[i])
+            at = np.where(inner, np.where(go_left, self.left[i], self.right[i]), at)
+            inner = at >= 0
+        return self.leaf[-1 - at].sum(axis=1)
+
+
 class LearnedScorer:
-    """A LightGBM ranker over :func:`features`; higher is better."""
+    """A LambdaRank forest over :func:`features`; higher is better."""
 
     def __init__(self, model_text: str, meta: Mapping[str, Any]) -> None:
-        import lightgbm
-
         self.meta = dict(meta)
         self.head = int(self.meta.get("head", HEAD))
-        self._booster = lightgbm.Booster(model_str=model_text)
         names = tuple(self.meta.get("features", FEATURES))
         if names != FEATURES:
             raise ConfigError(f"learned scorer {self.meta.get('path', '')} was trained on "
                               "other features; retrain it with: python -m "
                               "assistant.train_scorer")
+        self._forest = Forest(model_text)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if not len(x):
             return np.zeros(0)
-        return np.asarray(self._booster.predict(x, num_threads=1), dtype=np.float64)
+        return self._forest.predict(x)
 
     def rescore(self, ranked: Sequence[Candidate], chunks: Mapping[str, Chunk],
                 terms: QueryTerms, priors: Priors, versions: Mapping[str, Version],
@@ -168,12 +234,13 @@ class LearnedScorer:
             return list(ranked)
         pred = self.predict(features(head, chunks, terms, priors, versions, named))
         order = sorted(range(len(head)), key=lambda i: (-pred[i], i))
-        # Scores stay positive and ordered: the gate and the UI read them as relevance.
-        floor = ranked[self.head].score if len(ranked) > self.head else 0.0
-        top = max(c.score for c in head)
-        span = max(top - floor, 1e-6)
-        n = len(order)
-        out = [replace(head[i], score=floor + span * (n - r) / n) for r, i in enumerate(order)]
+        # The r-th hit gets the r-th best fused score: the scores keep their scale and gaps
+        # (the answer gate and the citation cut read them), only who holds them changes.
+        # A hair less per rank keeps the order strict where fused scores tie.
+        levels = sorted((c.score for c in head), reverse=True)
+        out = [replace(head[i], score=levels[r] - r * 1e-9,
+                       evidence=replace(head[i].evidence, fused_rank=i + 1))
+               for r, i in enumerate(order)]
         return out + list(ranked[self.head:])
 
 
@@ -201,16 +268,17 @@ _CACHE: dict[tuple[str, float], LearnedScorer] = {}
 
 
 def resolve_scorer(name: str, embedder_id: str) -> LearnedScorer | None:
-    """``none`` → None; ``default`` → the shipped artefact; else a path. An artefact
-    trained for another embedder is refused (its dense features mean other things)."""
-    if not name or name == "none":
+    """``none`` → None; ``default`` → the shipped artefact where it was trained for this
+    embedder (another embedder simply has none); else a path, refused when trained for
+    another embedder (its dense features mean other things there)."""
+    name = (name or "").strip()
+    if name.lower() in ("", "none", "off"):
         return None
-    path = DEFAULT_PATH if name == "default" else Path(name).expanduser()
+    default = name.lower() == "default"
+    path = DEFAULT_PATH if default else Path(name).expanduser()
     if not path.exists():
-        if name == "default":
-            raise ConfigError("no learned scorer ships with this build; set "
-                              "ASSISTANT_SCORER=none or train one: python -m "
-                              "assistant.train_scorer")
+        if default:
+            return None
         raise ConfigError(f"learned scorer {path} not found; set ASSISTANT_SCORER=none, "
                           "default or an existing file")
     key = (str(path.resolve()), path.stat().st_mtime)
@@ -218,6 +286,8 @@ def resolve_scorer(name: str, embedder_id: str) -> LearnedScorer | None:
     if scorer is None:
         scorer = _CACHE[key] = load_scorer(path)
     if scorer.meta.get("embedder") != embedder_id:
+        if default:
+            return None
         raise ConfigError(f"learned scorer {path} was trained for embedder "
                           f"{scorer.meta.get('embedder')}, not {embedder_id}; use "
                           "ASSISTANT_SCORER=none or train one for this embedder")
@@ -231,8 +301,6 @@ def describe(name: str, embedder_id: str) -> str:
     except ConfigError as e:
         return f"refused: {e}"
     if s is None:
-        return "none"
-    v = s.meta.get("validation") or {}
-    extra = (f"; validation R@10 {v.get('before', {}).get('recall_at_10', 0):.3f} → "
-             f"{v.get('after', {}).get('recall_at_10', 0):.3f}") if v else ""
-    return f"{s.meta.get('path')} (trees {s.meta.get('trees')}, head {s.head}{extra})"
+        return "none" if name in ("", "none", "off") else f"none ({name}: none for this embedder)"
+    return (f"{s.meta.get('path')} ({s.meta.get('trees')} trees over the first {s.head} "
+            f"fused hits, trained on {s.meta.get('questions')} questions)")

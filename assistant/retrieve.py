@@ -95,7 +95,9 @@ class Retriever:
         name = self.settings.scorer
         if not name or name == "none":
             return None
-        return resolve_scorer(name, self.embedder.id)
+        # the index's embedder: its vectors gave the dense features (and no model loads)
+        emb = self.index.manifest.get("embedder", {}).get("id") or self.embedder.id
+        return resolve_scorer(name, emb)
 
     @property
     def reranker(self) -> Reranker | None:

@@ -100,8 +100,8 @@ def evaluate(groups: Sequence[Group], predict: object = None) -> dict[str, float
     return mean_metrics(rows)
 
 
-def fit(groups: Sequence[Group], seed: int = 0, trees: int = 300, leaves: int = 15,
-        lr: float = 0.05, min_data: int = 50) -> object:
+def fit(groups: Sequence[Group], seed: int = 0, trees: int = 200, leaves: int = 15,
+        lr: float = 0.05, min_data: int = 200) -> object:
     """A LambdaRank booster over the groups that have a gold chunk in their head."""
     import lightgbm as lgb
 
@@ -133,10 +133,12 @@ def _parser() -> argparse.ArgumentParser:
                     help="fit on 80%% of the train split, report on the other 20%%")
     ap.add_argument("--cache", type=Path, default=None,
                     help="keep the searched groups here (re-used when present)")
-    ap.add_argument("--trees", type=int, default=300)
+    ap.add_argument("--query-adapter", default="none",
+                    help="the query adapter the scorer will run behind (default, none, a path)")
+    ap.add_argument("--trees", type=int, default=200)
     ap.add_argument("--leaves", type=int, default=15)
     ap.add_argument("--lr", type=float, default=0.05)
-    ap.add_argument("--min-data", type=int, default=50)
+    ap.add_argument("--min-data", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     return ap
 
@@ -150,17 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     from .index import Index
     from .retrieve import Retriever
 
-    settings = load_settings(index=args.index, scorer="none")
+    settings = load_settings(index=args.index, scorer="none", query_adapter=args.query_adapter)
     emb = get_embedder(settings)
     qs = select(load_questions(args.questions), "train")
     if args.cache and args.cache.exists():
-        groups = pickle.loads(args.cache.read_bytes())
+        groups = [Group(**g) for g in pickle.loads(args.cache.read_bytes())]
     else:
         warm(emb)
         idx = Index.open(settings, embedder_id=emb.id)
         groups = build_groups(Retriever(idx, settings, embedder=emb), qs)
         if args.cache:
-            args.cache.write_bytes(pickle.dumps(groups))
+            args.cache.write_bytes(pickle.dumps([vars(g) for g in groups]))
     if args.dev:
         fit_on = [g for g in groups if not is_validation(g.qid, DEV_SALT)]
         held = [g for g in groups if is_validation(g.qid, DEV_SALT)]
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     save_scorer(args.out, text, {
         "embedder": emb.id, "head": HEAD, "trees": args.trees, "leaves": args.leaves,
         "lr": args.lr, "min_data": args.min_data, "seed": args.seed,
+        "query_adapter": args.query_adapter,
         "questions": len(qs), "questions_hash": h.hexdigest()[:16],
         "split": "train split of assistant.evaluation.splits (validation never read)",
         "fit_s": round(fit_s, 1), "fusion": settings.fusion,

@@ -110,12 +110,49 @@ def test_rescore_reorders_the_head_only(tmp_path: Path) -> None:
     scores = [c.score for c in out]
     assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
     assert min(scores[:5]) > scores[5]  # the head stays above the rest
-    assert [c.evidence for c in out[:5]] == [ranked[i].evidence for i in (4, 3, 2, 1, 0)]
+    # the fused score levels are kept (the gate and the citation cut read them)
+    assert scores == pytest.approx([c.score for c in ranked], abs=1e-6)
+    # each keeps its evidence, marked with the rank it had in the fused order
+    assert [c.evidence.fused_rank for c in out[:5]] == [5, 4, 3, 2, 1]
+    assert [c.evidence.bm25_score for c in out[:5]] == [6.0, 7.0, 8.0, 9.0, 10.0]
+    assert ranked[4].evidence.fused_rank is None  # the input is not changed
+    assert all(c.evidence.fused_rank is None for c in out[5:])
+
+
+def test_the_numpy_forest_predicts_what_lightgbm_does() -> None:
+    import lightgbm as lgb
+
+    from assistant.learned_scorer import DEFAULT_PATH, Forest
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 4, (300, len(FEATURES)))
+    x[::5, 3] = np.nan
+    x[::7, 4] = 0.0
+    for text in (_booster_preferring("cover_text"),
+                 json.loads(DEFAULT_PATH.read_text("utf-8"))["model"]):
+        want = lgb.Booster(model_str=text).predict(x)
+        assert np.allclose(Forest(text).predict(x), want, rtol=0, atol=1e-9)
+    with pytest.raises(ConfigError, match="no trees"):
+        Forest("tree\nversion=v4\n")
+
+
+def test_the_shipped_scorer_is_for_the_default_embedder() -> None:
+    from assistant.embed.base import DEFAULT_EMBEDDER_ID
+    from assistant.learned_scorer import DEFAULT_PATH
+
+    assert DEFAULT_PATH.stat().st_size < 5_000_000
+    scorer = resolve_scorer("default", DEFAULT_EMBEDDER_ID)
+    assert scorer is not None and scorer.meta["features"] == list(FEATURES)
+    assert "validation" in scorer.meta["split"]  # what it was (not) trained on is recorded
+    assert Settings().scorer == "default"
 
 
 def test_artefact_checks(tmp_path: Path) -> None:
     path = _save(tmp_path / "s.json", "cover_text")
     assert resolve_scorer("none", FAKE_ID) is None
+    # the shipped one is for the default embedder: another embedder simply has none
+    assert resolve_scorer("default", FAKE_ID) is None
+    assert describe("default", FAKE_ID).startswith("none (default")
     assert resolve_scorer(str(path), FAKE_ID) is not None
     with pytest.raises(ConfigError, match="trained for embedder"):
         resolve_scorer(str(path), "other-embedder")

@@ -44,7 +44,7 @@ def main() -> None:
     from assistant.query_adapter import AdaptedEmbedder, resolve_adapter
     from assistant.retrieve import Retriever
 
-    s = load_settings(index=args.index, query_adapter="none")
+    s = load_settings(index=args.index, query_adapter="none", scorer="none")
     base = get_embedder(s)
     warm(base)  # as the eval, UI and batch do
     adapter = resolve_adapter(args.adapter, base.id, base.dim)
