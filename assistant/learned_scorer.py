@@ -7,7 +7,8 @@ BM25 weight a chunk's text, title and heading carry).
 The artefact is LightGBM's model text inside a JSON file with what it belongs to: the
 embedder id (dense similarities are features, and they differ between embedders), the
 feature names, the head depth and how it was trained. :func:`resolve_scorer` refuses an
-artefact made for another embedder. Trained by :mod:`assistant.train_scorer`.
+artefact made for another embedder. Trained by :mod:`assistant.train_scorer` (which needs
+lightgbm); searches evaluate the trees with numpy (:class:`Forest`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def _cn_number(s: str) -> int:
     return total + cur
 
 
-def _bigrams(text: str) -> set[str]:
+def cjk_bigrams(text: str) -> set[str]:
+    """The pairs of adjacent CJK characters in ``text``."""
     return {text[i:i + 2] for i in range(len(text) - 1)
             if _CJK_PAIR.fullmatch(text[i:i + 2])}
 
@@ -134,7 +136,7 @@ def features(ranked: Sequence[Candidate], chunks: Mapping[str, Chunk], terms: Qu
             terms.cover(text),
             terms.cover(ch.title) if ch else 0.0,
             terms.cover(ch.heading) if ch else 0.0,
-            len(terms.bigrams & _bigrams(text)) / (len(terms.bigrams) or 1),
+            len(terms.bigrams & cjk_bigrams(text)) / (len(terms.bigrams) or 1),
             math.log1p(len(text)),
             math.log1p(_cn_number(m.group(1))) if m else 0.0,
             float(ch.part > 0) if ch else 0.0,

@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .fusion import Candidate, Priors, apply_priors, build_priors, collect, fuse, splice_exact
 from .identifiers import law_key, normalize_std_no, parse_reference, std_base
 from .index import DocInfo, Index
-from .learned_scorer import LearnedScorer, QueryTerms, _bigrams, resolve_scorer
+from .learned_scorer import LearnedScorer, QueryTerms, cjk_bigrams, resolve_scorer
 from .records import Chunk, Filters, Hit
 from .rerank import Reranker, get_reranker, rerank_head
 from .versions import CURRENT, Version, version_families
@@ -189,7 +189,7 @@ class Retriever:
         from .tokenize import tokenize
 
         return QueryTerms(self.index.keyword_idf(tokenize(scope.keywords or query)),
-                          _bigrams(query))
+                          cjk_bigrams(query))
 
     def learned(self, scorer: LearnedScorer, query: str, ranked: list[Candidate],
                 scope: Scope) -> list[Candidate]:
