@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .fusion import Candidate, Priors
+from .identifiers import cn_to_int
 from .records import Chunk
 from .versions import Version
 
@@ -43,24 +44,11 @@ FEATURES = (
 
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 _ARTICLE = re.compile(r"第([零一二三四五六七八九十百千\d]+)条")
-_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 
 
 def _cn_number(s: str) -> int:
     """第一百二十三条 → 123 (also plain digits); 0 when it cannot be read."""
-    if s.isdigit():
-        return int(s)
-    total, cur = 0, 0
-    for ch in s:
-        if ch in _DIGITS:
-            cur = _DIGITS[ch]
-        elif ch in "十百千":
-            unit = {"十": 10, "百": 100, "千": 1000}[ch]
-            total += (cur or 1) * unit
-            cur = 0
-        else:
-            return 0
-    return total + cur
+    return cn_to_int(s) or 0
 
 
 def cjk_bigrams(text: str) -> set[str]:
@@ -98,7 +86,7 @@ def features(ranked: Sequence[Candidate], chunks: Mapping[str, Chunk], terms: Qu
     bmax = max((c.evidence.bm25_score or 0.0 for c in ranked), default=0.0) or 1.0
     sims = [c.evidence.dense_sim for c in ranked if c.evidence.dense_sim is not None]
     dtop = max(sims) if sims else 0.0
-    dlow = min(sims) if sims else 0.0
+    unseen = (min(sims) if sims else 0.0) - 0.02  # the cosine of a chunk dense did not return
     doc_rows: dict[str, list[int]] = {}
     for i, c in enumerate(ranked):
         doc_rows.setdefault(c.doc or "", []).append(i)
@@ -106,7 +94,7 @@ def features(ranked: Sequence[Candidate], chunks: Mapping[str, Chunk], terms: Qu
     doc_max = max(doc_sum.values()) or 1.0
     pos = {i: k for rows in doc_rows.values() for k, i in enumerate(rows)}
     doc_dense = {d: max((ranked[i].evidence.dense_sim for i in rows
-                         if ranked[i].evidence.dense_sim is not None), default=dlow - 0.02)
+                         if ranked[i].evidence.dense_sim is not None), default=unseen)
                  for d, rows in doc_rows.items()}
     qterms = math.log1p(len(terms.idf))
     for i, c in enumerate(ranked):
@@ -116,13 +104,14 @@ def features(ranked: Sequence[Candidate], chunks: Mapping[str, Chunk], terms: Qu
         v = versions.get(doc)
         rows = doc_rows[doc]
         m = _ARTICLE.match(c.clause or "")
+        sim = ev.dense_sim if ev.dense_sim is not None else unseen
         x[i] = (
             c.score / top,
             math.log1p(i),
             (ev.bm25_score or 0.0) / bmax,
             math.log1p(ev.bm25_rank or MISSING_RANK),
-            ev.dense_sim if ev.dense_sim is not None else dlow - 0.02,
-            dtop - (ev.dense_sim if ev.dense_sim is not None else dlow - 0.02),
+            sim,
+            dtop - sim,
             math.log1p(ev.dense_rank or MISSING_RANK),
             float(ev.bm25_rank is not None and ev.dense_rank is not None),
             math.log1p(len(rows)),
