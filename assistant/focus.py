@@ -312,6 +312,7 @@ _PROPERTY = re.compile(r"率|温度|浓度|期限|周期|时限|限值|高度|�
 _MODALS = r"不应|不得|不宜|应当|应|宜|要|需|须|是|为"
 _COMPARES = (r"达到|不低于|不高于|不超过|不小于|不大于|不少于|不多于|大于|小于|高于|低于|超过|少于|多于"
              r"|控制在|保持")
+_COMPARE_WORDS = re.compile(_COMPARES)
 _ASKING_PHRASE = (r"(?:提出的|规定的|设定的|定的|定了|提出了|的)?(?:目标|指标|要求|标准)?"
                   rf"(?P<mod>{_MODALS})?(?P<cmp>{_COMPARES})?"
                   r"(?:在)?(?:多少|几|什么|怎样|如何|多高|多大|多长|多久|分别|百分之)")
@@ -475,9 +476,6 @@ def _names_property(question: str, context: str, terms: dict[str, float]) -> boo
     named = _COMPARE_WORDS.sub(" ", context)
     return all(sum(ch in named for ch in p) >= 0.5 * len(p)
                for p in _asked_properties(question, terms))
-
-
-_COMPARE_WORDS = re.compile(_COMPARES)
 
 
 # the asking's own nouns ("上限是多少"): they name no property
